@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import type { RegisterCommand } from './program.js';
+// COMMAND IMPORTS (one line per command)
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+// One entry per command; each command file is thin and calls the library modules.
+const commands: RegisterCommand[] = [
+  // COMMAND LIST (one line per command)
+];
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('flowlens')
+    .description(
+      'Azure VNet and NSG flow logs on a laptop: emulate them, verify rules offline,\n' +
+        'ingest blobs incrementally, and query Traffic Analytics-shaped tables with KQL or SQL.',
+    )
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)');
+  for (const register of commands) register(program);
+  return program;
+}

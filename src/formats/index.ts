@@ -1,0 +1,2 @@
+export * from './flowbatch.js';
+export { FlowLogFormatError } from '../errors.js';

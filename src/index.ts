@@ -1,0 +1,2 @@
+export * from './errors.js';
+export * as formats from './formats/index.js';
