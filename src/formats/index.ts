@@ -1,2 +1,9 @@
+/**
+ * The format library: codecs for VNet flow logs (v4) and NSG flow logs (v1, v2), blob paths,
+ * and the columnar `FlowBatch`. See docs/formats.md.
+ */
 export * from './flowbatch.js';
+export * from './records.js';
+export * from './encode.js';
+export * from './paths.js';
 export { FlowLogFormatError } from '../errors.js';
