@@ -31,11 +31,34 @@ export interface IngestErrorRecord {
   time: string;
 }
 
+/**
+ * A string column stored as indexes into a dictionary, like FlowBatch's string columns
+ * (`NULL_REF` = absent). Lets a store copy the column as memory instead of value by value.
+ */
+export interface DictColumn {
+  kind: 'dict';
+  refs: Uint32Array;
+  strings: readonly string[];
+}
+
+/** A list-of-u16 column (e.g. source ports): row i holds values[offsets[i] .. offsets[i+1]). */
+export interface U16ListColumn {
+  kind: 'u16list';
+  offsets: Uint32Array;
+  values: Uint16Array;
+}
+
+/**
+ * One column's data: a typed array or plain array of values (numbers, strings, null), or one
+ * of the encoded forms above.
+ */
+export type ColumnData = ArrayLike<unknown> | DictColumn | U16ListColumn;
+
 /** Rows for one named table, column by column. */
 export interface TableRows {
   table: string;
   length: number;
-  columns: Record<string, ArrayLike<unknown>>;
+  columns: Record<string, ColumnData>;
 }
 
 /** One atomic unit of ingestion: rows, derived rows and the checkpoint that covers them. */
@@ -57,6 +80,22 @@ export interface QueryResult {
   rows: unknown[][];
 }
 
+/**
+ * Changes by the store owner (issue 6), all backwards compatible with the first version:
+ * - `TableRows.columns` may also hold `DictColumn` / `U16ListColumn` (what analytics emits).
+ * - `StoreCommit.tuples[i].blob` must hold `checkpoint.blob` on every row: lineage is by blob
+ *   name, and `replaceBlob` deletes by it.
+ * - `Store.info()` tells callers (export, console) the physical tables and the aggregation
+ *   interval; `StoreOptions`/`openStore` live in `index.ts`.
+ */
+export interface StoreInfo {
+  dialect: 'duckdb' | 'clickhouse';
+  /** Traffic Analytics aggregation interval of the readable views, in minutes (1, 10, 60). */
+  intervalMinutes: number;
+  /** Where the data is: file path, or server URLs. */
+  location: string;
+}
+
 export interface Store {
   readonly dialect: 'duckdb' | 'clickhouse';
   init(): Promise<void>;
@@ -68,5 +107,6 @@ export interface Store {
   clearIngestErrors(source: string, blob: string): Promise<void>;
   /** Read-only SQL in the store's dialect. */
   query(sql: string): Promise<QueryResult>;
+  info(): StoreInfo;
   close(): Promise<void>;
 }

@@ -1,0 +1,274 @@
+/**
+ * The embedded store: one DuckDB file. Every commit is one DuckDB transaction holding the raw
+ * tuples, the analytics partial rows, new dictionary strings and the checkpoint, so a crash at
+ * any point leaves either all of a commit or none of it.
+ */
+import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { FlowlensError, UsageError } from '../../errors.js';
+import {
+  ALL_TABLES,
+  CHECKPOINTS,
+  DERIVED_TABLES,
+  FLOW_TUPLES,
+  INGEST_ERRORS,
+  tableDef,
+  type TableDef,
+} from '../schema.js';
+import type {
+  BlobCheckpoint,
+  IngestErrorRecord,
+  QueryResult,
+  Store,
+  StoreCommit,
+  StoreInfo,
+  TableRows,
+} from '../types.js';
+import { duckDialect, viewDefinitions } from '../views.js';
+import {
+  appendFlowBatch,
+  appendTableRows,
+  createStringDictionary,
+  duckSqlTypeOf,
+  rollbackDictionary,
+  type StringDictionary,
+} from './bulk.js';
+
+export interface DuckDbStoreOptions {
+  /** File path, or `:memory:`. */
+  path: string;
+  /** Aggregation interval of the readable views (minutes). */
+  intervalMinutes: number;
+  /** DuckDB `threads` setting; default: DuckDB's own. */
+  threads?: number;
+}
+
+export function duckDbCreateTable(def: TableDef): string {
+  const cols = def.columns.map((c) => `"${c.name}" ${duckSqlTypeOf(c.kind)}${c.nullable ? '' : ' NOT NULL'}`);
+  if (def === CHECKPOINTS) cols.push('PRIMARY KEY (source, blob)');
+  return `CREATE TABLE IF NOT EXISTS ${def.name} (${cols.join(', ')})`;
+}
+
+const META_TABLE = 'flowlens_meta';
+const DICTIONARY_TABLE = 'flow_strings';
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function plain(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  }
+  return value;
+}
+
+/** Serialises async work on the one connection: DuckDB transactions are per connection. */
+function createMutex() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Store> {
+  let instance: DuckDBInstance;
+  try {
+    const config: Record<string, string> = {};
+    if (options.threads) config.threads = String(options.threads);
+    instance = await DuckDBInstance.create(options.path, config);
+  } catch (err) {
+    throw new FlowlensError(`cannot open DuckDB store ${options.path}: ${(err as Error).message}`, { cause: err });
+  }
+  const con: DuckDBConnection = await instance.connect();
+  const exclusive = createMutex();
+  let dict: StringDictionary = createStringDictionary();
+  const intervalMinutes = options.intervalMinutes;
+
+  async function rows(sql: string, values?: DuckDBValue[]): Promise<QueryResult> {
+    const reader = await con.runAndReadAll(sql, values);
+    return { columns: reader.columnNames(), rows: reader.getRowsJS().map((r) => r.map(plain)) };
+  }
+
+  async function createViews(): Promise<void> {
+    for (const [name, select] of viewDefinitions(duckDialect, intervalMinutes)) {
+      await con.run(`CREATE OR REPLACE VIEW "${name}" AS ${select}`);
+    }
+  }
+
+  async function loadDictionary(): Promise<void> {
+    const reader = await con.runAndReadAll(`SELECT value, id FROM ${DICTIONARY_TABLE}`);
+    const entries: Array<[string, number]> = reader.getRowsJS().map((r) => [r[0] as string, Number(r[1])]);
+    dict = createStringDictionary(entries);
+  }
+
+  async function appendDictionaryEntries(): Promise<void> {
+    if (dict.pending.length === 0) return;
+    const appender = await con.createAppender(DICTIONARY_TABLE);
+    let id = dict.next - dict.pending.length;
+    for (const value of dict.pending) {
+      appender.appendUInteger(id++);
+      appender.appendVarchar(value);
+      appender.endRow();
+    }
+    appender.flushSync();
+    appender.closeSync();
+  }
+
+  async function deleteBlobRows(blob: string): Promise<void> {
+    const id = dict.ids.get(blob);
+    if (id === undefined) return;
+    for (const def of ALL_TABLES.filter((t) => t.lineage)) {
+      await con.run(`DELETE FROM ${def.name} WHERE blob = ${id}`);
+    }
+  }
+
+  async function appendDerived(derived: readonly TableRows[]): Promise<void> {
+    for (const rowsOfTable of derived) {
+      if (rowsOfTable.length === 0) continue;
+      const def = tableDef(rowsOfTable.table);
+      if (!DERIVED_TABLES.includes(def)) throw new Error(`table ${rowsOfTable.table} does not take derived rows`);
+      const appender = await con.createAppender(def.name);
+      appendTableRows(appender, def, rowsOfTable, dict);
+      appender.flushSync();
+      appender.closeSync();
+    }
+  }
+
+  async function writeCheckpoint(cp: BlobCheckpoint): Promise<void> {
+    await con.run(
+      `INSERT OR REPLACE INTO ${CHECKPOINTS.name} VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8)`,
+      [cp.source, cp.blob, cp.lastBlockId, cp.blockCount, cp.byteOffset, cp.etag, cp.updatedAt, Date.now()],
+    );
+  }
+
+  function toCheckpoint(r: unknown[]): BlobCheckpoint {
+    return {
+      source: r[0] as string,
+      blob: r[1] as string,
+      lastBlockId: (r[2] as string | null) ?? null,
+      blockCount: Number(r[3]),
+      byteOffset: Number(r[4]),
+      etag: (r[5] as string | null) ?? null,
+      updatedAt: r[6] as string,
+    };
+  }
+
+  const store: Store = {
+    dialect: 'duckdb',
+    async init() {
+      await exclusive(async () => {
+        await con.run(`CREATE TABLE IF NOT EXISTS ${META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)`);
+        await con.run(`CREATE TABLE IF NOT EXISTS ${DICTIONARY_TABLE} (id UINTEGER NOT NULL, value VARCHAR NOT NULL)`);
+        for (const def of ALL_TABLES) await con.run(duckDbCreateTable(def));
+        await con.run(`INSERT OR REPLACE INTO ${META_TABLE} VALUES ('interval_minutes', ${quote(String(intervalMinutes))})`);
+        await createViews();
+        await loadDictionary();
+      });
+    },
+    async commit(unit: StoreCommit) {
+      await exclusive(async () => {
+        await con.run('BEGIN TRANSACTION');
+        try {
+          if (unit.replaceBlob) await deleteBlobRows(unit.checkpoint.blob);
+          if (unit.tuples.some((b) => b.length > 0)) {
+            const appender = await con.createAppender(FLOW_TUPLES.name);
+            for (const batch of unit.tuples) if (batch.length > 0) appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
+            appender.flushSync();
+            appender.closeSync();
+          }
+          if (unit.derived) await appendDerived(unit.derived);
+          await appendDictionaryEntries();
+          await writeCheckpoint(unit.checkpoint);
+          await con.run('COMMIT');
+          dict.pending = [];
+        } catch (err) {
+          rollbackDictionary(dict);
+          await con.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      });
+    },
+    async getCheckpoint(source, blob) {
+      return exclusive(async () => {
+        const r = await rows(
+          `SELECT source, blob, last_block_id, block_count, byte_offset, etag, updated_at FROM ${CHECKPOINTS.name} WHERE source = $1 AND blob = $2`,
+          [source, blob],
+        );
+        return r.rows.length ? toCheckpoint(r.rows[0]) : null;
+      });
+    },
+    async listCheckpoints(source) {
+      return exclusive(async () => {
+        const where = source === undefined ? '' : ' WHERE source = $1';
+        const r = await rows(
+          `SELECT source, blob, last_block_id, block_count, byte_offset, etag, updated_at FROM ${CHECKPOINTS.name}${where} ORDER BY source, blob`,
+          source === undefined ? undefined : [source],
+        );
+        return r.rows.map(toCheckpoint);
+      });
+    },
+    async recordIngestError(e: IngestErrorRecord) {
+      await exclusive(async () => {
+        await con.run(`INSERT INTO ${INGEST_ERRORS.name} VALUES ($1, $2, $3, $4, $5, 0, $6)`, [
+          e.source,
+          e.blob,
+          e.block,
+          e.error,
+          e.time,
+          Date.now(),
+        ]);
+      });
+    },
+    async listIngestErrors(source) {
+      return exclusive(async () => {
+        const where = source === undefined ? '' : ' WHERE source = $1';
+        const r = await rows(
+          `SELECT source, blob, block, error, time FROM ${INGEST_ERRORS.name}${where} ORDER BY time, source, blob`,
+          source === undefined ? undefined : [source],
+        );
+        return r.rows.map((x) => ({
+          source: x[0] as string,
+          blob: x[1] as string,
+          block: (x[2] as string | null) ?? null,
+          error: x[3] as string,
+          time: x[4] as string,
+        }));
+      });
+    },
+    async clearIngestErrors(source, blob) {
+      await exclusive(async () => {
+        await con.run(`DELETE FROM ${INGEST_ERRORS.name} WHERE source = $1 AND blob = $2`, [source, blob]);
+      });
+    },
+    async query(sql) {
+      return exclusive(async () => {
+        let prepared;
+        try {
+          prepared = await con.prepare(sql);
+        } catch (err) {
+          throw new UsageError(`SQL: ${(err as Error).message}`, { cause: err });
+        }
+        if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
+          throw new UsageError('only read-only statements (SELECT, EXPLAIN) are accepted');
+        }
+        const reader = await prepared.runAndReadAll();
+        return { columns: reader.columnNames(), rows: reader.getRowsJS().map((r) => r.map(plain)) };
+      });
+    },
+    info(): StoreInfo {
+      return { dialect: 'duckdb', intervalMinutes, location: options.path };
+    },
+    async close() {
+      await exclusive(async () => {
+        con.closeSync();
+        instance.closeSync();
+      });
+    },
+  };
+  return store;
+}
+
+/** Access to the underlying connection for export and benchmarks (same process only). */
+export type { DuckDBConnection };
