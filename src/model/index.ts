@@ -17,3 +17,4 @@ export {
 export { checkScenario, resolveScenario, type Locate, type CheckOptions } from './check.js';
 export * from './service-tags.js';
 export * from './encryption.js';
+export * from './address-index.js';

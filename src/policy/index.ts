@@ -1,1 +1,26 @@
-export {};
+/**
+ * The policy engine: NSG + AVNM security admin rule evaluation compiled once into classifiers,
+ * with explanation chains and the rule each flow-log type records.
+ */
+export { compilePolicy, NIC_STRIDE, type Policy, type CompiledNic } from './compile.js';
+export {
+  evaluate,
+  evaluateFast,
+  evaluatePacket,
+  newFastVerdict,
+  chooseNsgOrder,
+  createConnectionTable,
+  protocolNumber,
+  type Flow,
+  type Verdict,
+  type SideVerdict,
+  type ChainStep,
+  type StepResult,
+  type FastVerdict,
+  type EvaluateOptions,
+  type ConnectionTable,
+  type Decision,
+} from './evaluate.js';
+export { DEFAULT_RULES, userRuleFlowLogName, defaultRuleFlowLogName, type RuleRef, type RuleKind, type DefaultRuleSpec } from './rules.js';
+export { compileOptionsSchema, nsgOrderSchema, type CompileOptions, type NsgOrder } from './config.js';
+export { buildClassifier, classify, protocolSlot, type Classifier, type ClassifierRule } from './classifier.js';
