@@ -7,3 +7,16 @@ export * from './records.js';
 export * from './encode.js';
 export * from './paths.js';
 export { FlowLogFormatError } from '../errors.js';
+export {
+  createDecoder,
+  decodeBuffer,
+  decodeNsg,
+  decodeStream,
+  decodeVnetV4,
+  emptyStats,
+  type DecodeBufferOptions,
+  type DecodedBuffer,
+  type DecodeOptions,
+  type DecodeStats,
+  type FlowDecoder,
+} from "./decode.js";
