@@ -1,0 +1,82 @@
+import { Worker } from 'node:worker_threads';
+import { FlowLogFormatError } from '../errors.js';
+import type { FlowBatch } from '../formats/flowbatch.js';
+import { decodeJob, type DecodeJob } from './decode-job.js';
+
+export type { DecodeJob } from './decode-job.js';
+
+/**
+ * Decoding on worker threads. Jobs are chunks of new blocks; results come back as FlowBatches
+ * whose typed arrays are transferred, not copied. With `workers: 0` decoding runs inline.
+ */
+export interface DecoderPool {
+  decode(job: DecodeJob): Promise<FlowBatch[]>;
+  close(): Promise<void>;
+}
+
+interface WorkerReply {
+  id: number;
+  batches?: FlowBatch[];
+  error?: { formatError: boolean; reason: string; location: FlowLogFormatError['location']; message: string };
+}
+
+export function createDecoderPool(options: { workers: number }): DecoderPool {
+  if (options.workers <= 0) {
+    return { decode: async (job) => decodeJob(job), close: async () => {} };
+  }
+  const here = import.meta.url;
+  const isTs = here.endsWith('.ts');
+  const entry = new URL(isTs ? './decode-worker.ts' : './decode-worker.js', here);
+  const workers: { worker: Worker; busy: number }[] = [];
+  const pending = new Map<number, { resolve: (b: FlowBatch[]) => void; reject: (e: Error) => void; slot: number }>();
+  let nextId = 1;
+  let broken: Error | null = null;
+  for (let i = 0; i < options.workers; i++) {
+    // Under tsx/vitest the worker is TypeScript too: register tsx in the worker, then load it.
+    const worker = isTs
+      ? new Worker(
+          `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`,
+          { eval: true },
+        )
+      : new Worker(entry);
+    const slot = i;
+    worker.on('message', (reply: WorkerReply) => {
+      const waiter = pending.get(reply.id);
+      if (!waiter) return;
+      pending.delete(reply.id);
+      workers[slot].busy--;
+      if (reply.error) {
+        const e = reply.error;
+        waiter.reject(e.formatError ? new FlowLogFormatError(e.reason, e.location) : new Error(e.message));
+      } else waiter.resolve(reply.batches ?? []);
+    });
+    worker.on('error', (err) => {
+      broken = err;
+      for (const [id, waiter] of pending) {
+        if (waiter.slot === slot) {
+          pending.delete(id);
+          waiter.reject(err);
+        }
+      }
+    });
+    worker.unref();
+    workers.push({ worker, busy: 0 });
+  }
+  return {
+    decode(job) {
+      if (broken) return Promise.reject(broken);
+      let best = 0;
+      for (let i = 1; i < workers.length; i++) if (workers[i].busy < workers[best].busy) best = i;
+      const id = nextId++;
+      workers[best].busy++;
+      return new Promise<FlowBatch[]>((resolve, reject) => {
+        pending.set(id, { resolve, reject, slot: best });
+        // The chunk's bytes are copied once into the message; the source may reuse its buffer.
+        workers[best].worker.postMessage({ id, job });
+      });
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.worker.terminate()));
+    },
+  };
+}

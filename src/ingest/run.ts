@@ -1,0 +1,249 @@
+import { FlowLogFormatError } from '../errors.js';
+import type { FlowBatch } from '../formats/flowbatch.js';
+import type { BlobCheckpoint, Store, TableRows } from '../store/types.js';
+import {
+  BlobChangedError,
+  checkpointAfter,
+  lineageOf,
+  soloClaims,
+  type BlobInfo,
+  type BlobSource,
+  type ClaimBook,
+  type DeltaChunk,
+} from '../storage/index.js';
+import { resolveIngestOptions, type IngestOptionsInput } from './config.js';
+import { createDecoderPool, type DecodeJob, type DecoderPool } from './decode.js';
+
+/**
+ * The ingest loop: list → claim → checkpoint → new blocks → decode (worker threads) → derive
+ * (analytics) → one store commit per chunk, holding the rows and the checkpoint that covers them.
+ *
+ * Exactly-once rests on three things: the checkpoint is committed in the same store transaction
+ * as its rows; it is read after the blob's claim is taken (so another process's progress is seen);
+ * and a recreated blob's rows are replaced, not added to.
+ */
+
+/** Turns decoded tuples into derived rows (Traffic Analytics aggregates); provided by analytics/. */
+export type Deriver = (tuples: readonly FlowBatch[], context: { source: string; blob: string }) => TableRows[] | Promise<TableRows[]>;
+
+export interface IngestProgress {
+  phase: 'listing' | 'ingesting' | 'waiting';
+  pass: number;
+  blobsListed: number;
+  blobsDone: number;
+  blocks: number;
+  tuples: number;
+  bytes: number;
+  errors: number;
+}
+
+export interface CommitEvent {
+  source: string;
+  blob: string;
+  blocks: number;
+  tuples: number;
+  checkpoint: BlobCheckpoint;
+  /** Lineage (`@offset`) of the chunk's blocks. */
+  lineage: string[];
+}
+
+export interface IngestRun extends IngestOptionsInput {
+  sources: readonly BlobSource[];
+  store: Store;
+  /** Claim book per source id; default: no coordination (single process). */
+  claims?: ReadonlyMap<string, ClaimBook>;
+  derive?: Deriver;
+  onProgress?: (progress: IngestProgress) => void;
+  onCommit?: (event: CommitEvent) => void;
+  /** Messages for the user (quarantined blobs, retries); default stderr. */
+  log?: (line: string) => void;
+  /** Stops follow mode (and a pass in progress, between commits). */
+  signal?: AbortSignal;
+  /** Provide a pool (benchmarks reuse one); otherwise one is created for the run. */
+  decoder?: DecoderPool;
+}
+
+export interface IngestSummary {
+  passes: number;
+  /** Blobs that had new blocks. */
+  blobs: number;
+  blocks: number;
+  tuples: number;
+  /** Payload bytes read from sources. */
+  bytes: number;
+  seconds: number;
+  /** Blobs that failed (quarantined or transient errors). */
+  errors: number;
+  quarantined: { source: string; blob: string; block: string | null; error: string }[];
+  /** Blobs skipped because another worker held their claim. */
+  claimedElsewhere: number;
+}
+
+function stampOf(blob: BlobInfo): string {
+  return `${blob.etag ?? ''}|${blob.size}|${blob.lastModified?.getTime() ?? ''}`;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await fn(item);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+export function chunkJob(chunk: DeltaChunk): DecodeJob {
+  const base = chunk.blocks.length > 0 ? chunk.blocks[0].offset : 0;
+  return {
+    blob: chunk.blob,
+    base,
+    bytes: chunk.bytes,
+    blocks: chunk.blocks.map((b) => ({ offset: b.offset, size: b.size, lineage: lineageOf(b) })),
+  };
+}
+
+export async function runIngest(run: IngestRun): Promise<IngestSummary> {
+  const settings = resolveIngestOptions(run);
+  const log = run.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const started = performance.now();
+  const ownPool = run.decoder === undefined;
+  const decoder = run.decoder ?? createDecoderPool({ workers: settings.workers });
+  const summary: IngestSummary = {
+    passes: 0,
+    blobs: 0,
+    blocks: 0,
+    tuples: 0,
+    bytes: 0,
+    seconds: 0,
+    errors: 0,
+    quarantined: [],
+    claimedElsewhere: 0,
+  };
+  const progress: IngestProgress = { phase: 'listing', pass: 0, blobsListed: 0, blobsDone: 0, blocks: 0, tuples: 0, bytes: 0, errors: 0 };
+  const report = () => run.onProgress?.({ ...progress });
+  /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */
+  const seen = new Map<string, string>();
+  const bytesAtStart = run.sources.map((s) => s.stats.bytesRead);
+
+  async function ingestBlob(source: BlobSource, claims: ClaimBook, blob: BlobInfo, quarantined: Set<string>): Promise<void> {
+    const key = `${source.id}\u0000${blob.name}`;
+    const stamp = stampOf(blob);
+    if (seen.get(key) === stamp) return;
+    if (quarantined.has(blob.name)) return;
+    const claim = await claims.claim(blob.name);
+    if (claim === null) {
+      summary.claimedElsewhere++;
+      return;
+    }
+    let current: DeltaChunk | null = null;
+    let touched = false;
+    try {
+      const cursor = await run.store.getCheckpoint(source.id, blob.name);
+      for await (const chunk of source.readDelta(blob, cursor, { maxChunkBytes: settings.maxChunkBytes })) {
+        current = chunk;
+        const tuples = chunk.blocks.length > 0 ? await decoder.decode(chunkJob(chunk)) : [];
+        const derived = run.derive && tuples.length > 0 ? await run.derive(tuples, { source: source.id, blob: blob.name }) : undefined;
+        if (!(await claim.confirm())) {
+          log(`flowlens: lost the claim on ${blob.name}; another worker continues it`);
+          return;
+        }
+        const checkpoint = checkpointAfter(source.id, chunk);
+        await run.store.commit({ checkpoint, tuples, derived, replaceBlob: chunk.replace });
+        const count = tuples.reduce((s, b) => s + b.length, 0);
+        touched = true;
+        summary.blocks += chunk.blocks.length;
+        summary.tuples += count;
+        progress.blocks = summary.blocks;
+        progress.tuples = summary.tuples;
+        progress.bytes += chunk.bytes.length;
+        run.onCommit?.({
+          source: source.id,
+          blob: blob.name,
+          blocks: chunk.blocks.length,
+          tuples: count,
+          checkpoint,
+          lineage: chunk.blocks.map(lineageOf),
+        });
+        report();
+        if (run.signal?.aborted) return;
+      }
+      seen.set(key, stamp);
+    } catch (err) {
+      if (err instanceof BlobChangedError) return; // picked up again on the next pass
+      summary.errors++;
+      progress.errors++;
+      const block = err instanceof FlowLogFormatError && err.location.block !== undefined ? err.location.block : current ? (current.blocks[0] ? lineageOf(current.blocks[0]) : null) : null;
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof FlowLogFormatError) {
+        quarantined.add(blob.name);
+        const record = { source: source.id, blob: blob.name, block, error: message, time: new Date().toISOString() };
+        await run.store.recordIngestError(record);
+        summary.quarantined.push(record);
+        log(`flowlens: quarantined ${blob.name}: ${message}`);
+      } else {
+        log(`flowlens: ${blob.name}: ${message} (will retry on the next run)`);
+      }
+    } finally {
+      await claim.release();
+      if (touched) summary.blobs++;
+      progress.blobsDone++;
+    }
+  }
+
+  try {
+    const retried = new Set<string>();
+    for (let pass = 1; ; pass++) {
+      summary.passes = pass;
+      progress.pass = pass;
+      progress.phase = 'listing';
+      progress.blobsListed = 0;
+      progress.blobsDone = 0;
+      report();
+      const work: { source: BlobSource; claims: ClaimBook; blob: BlobInfo; quarantined: Set<string> }[] = [];
+      for (const source of run.sources) {
+        const claims = run.claims?.get(source.id) ?? soloClaims();
+        const errors = await run.store.listIngestErrors(source.id);
+        const quarantined = new Set<string>();
+        for (const e of errors) {
+          if (settings.retryQuarantined && !retried.has(`${source.id}\u0000${e.blob}`)) {
+            retried.add(`${source.id}\u0000${e.blob}`);
+            await run.store.clearIngestErrors(source.id, e.blob);
+          } else quarantined.add(e.blob);
+        }
+        for await (const blob of source.list({ since: settings.since, until: settings.until })) {
+          work.push({ source, claims, blob, quarantined });
+          progress.blobsListed++;
+        }
+      }
+      progress.phase = 'ingesting';
+      report();
+      await forEachLimited(work, settings.concurrency, (w) => ingestBlob(w.source, w.claims, w.blob, w.quarantined));
+      if (!settings.follow || run.signal?.aborted) break;
+      progress.phase = 'waiting';
+      report();
+      await sleep(settings.intervalMs, run.signal);
+      if (run.signal?.aborted) break;
+    }
+  } finally {
+    if (ownPool) await decoder.close();
+  }
+  summary.bytes = run.sources.reduce((s, source, i) => s + source.stats.bytesRead - bytesAtStart[i], 0);
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
