@@ -115,6 +115,7 @@ export function chunkJob(chunk: DeltaChunk): DecodeJob {
     base,
     bytes: chunk.bytes,
     blocks: chunk.blocks.map((b) => ({ offset: b.offset, size: b.size, lineage: lineageOf(b) })),
+    firstRecord: chunk.after.blockCount - chunk.blocks.length,
   };
 }
 
