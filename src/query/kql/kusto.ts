@@ -1,0 +1,71 @@
+import { createRequire } from 'node:module';
+import type { KqlSchema } from './schema.js';
+import { KqlError } from './errors.js';
+
+/**
+ * Kusto.Language (the parser and semantic analyser Azure Data Explorer and Log Analytics use),
+ * loaded from @kusto/language-service-next. It is a Bridge.NET build: two scripts that define the
+ * globals `Bridge`, `System` and `Kusto`. Its own typings declare ambient namespaces that do not
+ * fit an ESM build, so the syntax tree is read through the narrow `KNode` view below.
+ */
+
+/** A syntax node, token or symbol from Kusto.Language, read by property name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type KNode = any;
+
+interface KustoGlobals {
+  Bridge: { getTypeName(o: unknown): string };
+  Kusto: { Language: KNode };
+}
+
+let loaded: KustoGlobals | null = null;
+
+export function kusto(): KustoGlobals {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  require('@kusto/language-service-next/bridge.min.js');
+  require('@kusto/language-service-next/Kusto.Language.Bridge.min.js');
+  const g = globalThis as unknown as KustoGlobals;
+  loaded = { Bridge: g.Bridge, Kusto: g.Kusto };
+  return loaded;
+}
+
+/** Short type name of a node: `FilterOperator`, `BinaryExpression`, `SyntaxToken+KindToken`. */
+export function nodeType(node: KNode): string {
+  const full = kusto().Bridge.getTypeName(node).replace(/`.*$/s, '');
+  const i = full.lastIndexOf('.');
+  return i < 0 ? full : full.slice(i + 1);
+}
+
+const globalStates = new WeakMap<KqlSchema, KNode>();
+
+/** Kusto's GlobalState with one database holding our tables, so names and types are checked. */
+export function globalStateFor(schema: KqlSchema): KNode {
+  let gs = globalStates.get(schema);
+  if (gs) return gs;
+  const K = kusto().Kusto.Language;
+  const S = K.Symbols;
+  const tables = schema.tables.map(
+    (t) => new S.TableSymbol.$ctor7(t.name, `(${t.columns.map((c) => `['${c.name}']:${c.type}`).join(', ')})`, null),
+  );
+  gs = K.GlobalState.Default.WithDatabase(new S.DatabaseSymbol.ctor('flowlens', tables));
+  globalStates.set(schema, gs);
+  return gs;
+}
+
+
+
+/** Parses and analyses; throws a located KqlError for the first error Kusto reports. */
+export function parseAndAnalyze(text: string, schema: KqlSchema): KNode {
+  const K = kusto().Kusto.Language;
+  const code = K.KustoCode.ParseAndAnalyze(text, globalStateFor(schema));
+  const diagnostics = code.GetDiagnostics();
+  for (let i = 0; i < diagnostics.Count; i++) {
+    const d = diagnostics.getItem(i);
+    // Severity is a string enum in the Bridge build ("Error", "Warning", ...).
+    if (String(d.Severity) === 'Error') {
+      throw new KqlError(`${d.Message} (${d.Code})`, text, d.Start, 'invalid');
+    }
+  }
+  return code;
+}
