@@ -1,0 +1,80 @@
+/**
+ * The adapter from the rule engine (`src/policy`) to the emulator's `Judge`: one evaluation per
+ * connection with the allocation-free `evaluateFast`, or `evaluate` with its explanation chain
+ * when `explain` is set (for `recordersFor` reports).
+ */
+import type { NsgEvaluationOrder } from '../model/index.js';
+import { evaluate, evaluateFast, newFastVerdict, type NsgOrder, type Policy, type RuleRef } from '../policy/index.js';
+import { parseIpv4 } from '../model/index.js';
+import type { BehaviourProfile } from './profiles.js';
+import { PLATFORM_ACL_ID, PLATFORM_RULE } from './recorder.js';
+import type { FlowJudgement, Judge, SideVerdict } from './verdict.js';
+
+/** The rule name a VNet flow log writes: admin rules get `_<guid>` when the profile says so. */
+export function vnetRuleName(rule: RuleRef, profile: BehaviourProfile): string {
+  return rule.kind === 'admin' && profile.adminRuleGuidSuffix ? `${rule.flowLogName}_${rule.ruleGuid}` : rule.flowLogName;
+}
+
+function sideVerdict(p: Policy, profile: BehaviourProfile, allowed: boolean, recorded: number, nsgLogged: number, chain: string[]): SideVerdict {
+  const rule = recorded >= 0 ? p.rules[recorded] : null;
+  const logged = nsgLogged >= 0 ? p.rules[nsgLogged] : null;
+  return {
+    allowed,
+    decidedBy: rule === null ? 'none' : rule.kind === 'admin' ? 'avnm' : 'nsg',
+    // UNCONFIRMED: what a VNet flow log writes when no rule at all was evaluated (no NSG, no admin
+    // rule): we use the all-zero aclID with `PlatformRule`, as in a third-party sample.
+    aclId: rule ? rule.aclId : PLATFORM_ACL_ID,
+    rule: rule ? vnetRuleName(rule, profile) : PLATFORM_RULE,
+    nsgLogger: logged?.nsg ? { nsgName: logged.nsg.name, rule: logged.flowLogName } : null,
+    chain,
+  };
+}
+
+export function policyJudge(
+  policy: Policy,
+  order: NsgEvaluationOrder,
+  profile: BehaviourProfile,
+  options: { explain?: boolean } = {},
+): Judge {
+  const out = newFastVerdict();
+  const ipCache = new Map<string, number>();
+  const ipNum = (ip: string) => {
+    let n = ipCache.get(ip);
+    if (n === undefined) {
+      n = parseIpv4(ip);
+      if (ipCache.size > 200_000) ipCache.clear();
+      ipCache.set(ip, n);
+    }
+    return n;
+  };
+  return (flow, srcNic, dstNic, rand): FlowJudgement => {
+    const nsgOrder: NsgOrder = order === 'random' ? (rand() < 0.5 ? 'subnet-first' : 'nic-first') : order;
+    if (options.explain) {
+      const v = evaluate(policy, { ...flow, srcNic: srcNic?.idx, dstNic: dstNic?.idx }, { nsgOrder });
+      const chain = v.chain.map(
+        (c) => `${c.side} ${c.nic} ${c.direction} ${c.stage}${c.nsg ? ` ${c.nsg}` : ''}: ${c.rule ? c.rule.flowLogName : '-'} → ${c.result}${c.note ? ` (${c.note})` : ''}`,
+      );
+      const side = (which: 'source' | 'destination') => {
+        const s = v.sides.find((x) => x.side === which);
+        return s ? sideVerdict(policy, profile, s.decision === 'Allow', s.recordedRule?.index ?? -1, s.nsgFlowLogRule?.index ?? -1, chain) : null;
+      };
+      return { out: srcNic ? side('source') : null, in: dstNic ? side('destination') : null };
+    }
+    evaluateFast(
+      policy,
+      ipNum(flow.srcIp),
+      ipNum(flow.dstIp),
+      flow.srcPort,
+      flow.dstPort,
+      flow.protocol,
+      nsgOrder,
+      out,
+      srcNic ? srcNic.idx : -1,
+      dstNic ? dstNic.idx : -1,
+    );
+    const srcSide = srcNic && out.srcNic >= 0 ? sideVerdict(policy, profile, out.deniedAt !== 1, out.srcRecorded, out.srcNsgLogged, []) : null;
+    const dstSide =
+      dstNic && out.dstNic >= 0 && out.deniedAt !== 1 ? sideVerdict(policy, profile, out.deniedAt !== 2, out.dstRecorded, out.dstNsgLogged, []) : null;
+    return { out: srcSide, in: dstSide };
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Seeded pseudo-random numbers. Every random choice the emulator makes goes through a `Prng`
+ * derived from the run seed and a stable label (pattern name, NIC id, minute), so the same seed
+ * gives byte-identical output no matter how the work is scheduled.
+ */
+
+export interface Prng {
+  /** Uniform float in [0, 1). */
+  next(): number;
+  /** Uniform integer in [lo, hi] (inclusive). */
+  int(lo: number, hi: number): number;
+  /** 32 random bits as an unsigned integer. */
+  u32(): number;
+}
+
+/** FNV-1a over the string's UTF-16 code units, mixed with the seed; stable across runs. */
+export function hashLabel(seed: number, label: string): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < label.length; i++) {
+    h ^= label.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return mix32(h);
+}
+
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** mulberry32: tiny, fast and good enough for traffic synthesis (not for cryptography). */
+export function createPrng(seed: number): Prng {
+  let state = seed >>> 0;
+  const u32 = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  return {
+    u32,
+    next: () => u32() / 4294967296,
+    int: (lo, hi) => lo + Math.floor((u32() / 4294967296) * (hi - lo + 1)),
+  };
+}
+
+/** A PRNG for one labelled stream of decisions under the run seed. */
+export function prngFor(seed: number, label: string): Prng {
+  return createPrng(hashLabel(seed, label));
+}
+
+/** A deterministic GUID (lowercase, 8-4-4-4-12) for a label; used when a scenario gives none. */
+export function guidFor(seed: number, label: string): string {
+  const r = prngFor(seed, `guid:${label}`);
+  let hex = '';
+  for (let i = 0; i < 4; i++) hex += r.u32().toString(16).padStart(8, '0');
+  // Mark it as a version-4-shaped GUID so tools that validate GUIDs accept it.
+  hex = hex.slice(0, 12) + '4' + hex.slice(13, 16) + '8' + hex.slice(17);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
