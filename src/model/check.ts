@@ -8,6 +8,7 @@ import {
   isIpOrCidr,
   isIpv4,
   isIpv6Text,
+  formatIpv4,
   parseIpv4,
   parseIpv4Cidr,
   rangeContains,
@@ -80,6 +81,11 @@ export function resolveScenario(raw: ParsedScenario, locate: Locate): Scenario {
     };
   });
   return { ...raw, vnets, nics, nsgs, asgs, networkManagers, privateEndpoints, storageAccounts, flowLogs };
+}
+
+function canonical(cidr: string): string {
+  const r = parseIpv4Cidr(cidr) as Ipv4Range;
+  return `${formatIpv4(r.first)}/${cidr.split('/')[1]}`;
 }
 
 function uniqueNames(locate: Locate, items: readonly { name: string }[], path: (string | number)[], what: string): void {
@@ -215,6 +221,8 @@ export function checkScenario(s: Scenario, locate: Locate, options: CheckOptions
 
   // NSG rules
   const checkAddress = (value: string, path: (string | number)[]) => {
+    if (value.includes('/') && isIpv4(value.split('/')[0]) && !isCanonicalIpv4Cidr(value))
+      fail(locate, path, `invalid address prefix "${value}" (host bits set; did you mean ${canonical(value)}?)`);
     if (value === '*' || isIpOrCidr(value)) return;
     if (/^[\d.]+(\/\d+)?$/.test(value)) fail(locate, path, `invalid IP address or CIDR "${value}"`);
     if (!knownTag(value)) fail(locate, path, `unknown service tag "${value}"`);
@@ -287,6 +295,7 @@ export function checkScenario(s: Scenario, locate: Locate, options: CheckOptions
               const p = [...base, 'rules', ri, side, ai];
               if (a.addressPrefixType === 'IPPrefix' && a.addressPrefix !== '*' && !isIpOrCidr(a.addressPrefix))
                 fail(locate, p, `invalid IP prefix "${a.addressPrefix}"`);
+              if (a.addressPrefixType === 'IPPrefix') checkAddress(a.addressPrefix, p);
               if (a.addressPrefixType === 'ServiceTag' && !knownTag(a.addressPrefix)) fail(locate, p, `unknown service tag "${a.addressPrefix}"`);
             });
         });
