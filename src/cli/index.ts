@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import type { RegisterCommand } from './program.js';
 // COMMAND IMPORTS (one line per command)
+import { register as registerQuery } from './commands/query.js';
 import { register as registerIngest } from './commands/ingest.js';
 
 const require = createRequire(import.meta.url);
@@ -10,6 +11,7 @@ const { version } = require('../../package.json') as { version: string };
 // One entry per command; each command file is thin and calls the library modules.
 const commands: RegisterCommand[] = [
   // COMMAND LIST (one line per command)
+  registerQuery,
   registerIngest,
 ];
 

@@ -624,8 +624,9 @@ function fn(g: Gen, e: Extract<Expr, { k: 'fn' }>, cols: Column[]): string {
           // Kusto terms are runs of ASCII letters and digits; `has` matches whole terms, ignoring case.
           const pre = /^[A-Za-z0-9]/.test(v) ? '(^|[^A-Za-z0-9])' : '';
           const post = /[A-Za-z0-9]$/.test(v) ? '($|[^A-Za-z0-9])' : '';
-          const re = str(g, `(?i)${pre}${regexLiteral(v)}${post}`);
-          cond = d ? `regexp_matches(${a[0]}, ${re})` : `match(${a[0]}, ${re})`;
+          // Lower-case both sides: ClickHouse 18.16 pre-filters regexes by a case-sensitive literal, so (?i) is unreliable there.
+          const re = str(g, `${pre}${regexLiteral(v.toLowerCase())}${post}`);
+          cond = d ? `regexp_matches(lower(${a[0]}), ${re})` : `match(lowerUTF8(${a[0]}), ${re})`;
         }
       } else throw new Error('internal: has with a non-constant term');
       return e.fn === 'has' ? cond : `(NOT ${cond})`;
