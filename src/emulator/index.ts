@@ -1,1 +1,205 @@
-export {};
+/**
+ * The flow-log emulator: Azure VNet flow logs (v4) and NSG flow logs (v1/v2) for a scenario,
+ * minute by minute, written block by block as Azure grows `PT1H.json`.
+ *
+ * - `emulate(scenario, sink, options)` runs it into a `BlobSink` and returns a summary;
+ * - `emulateMinutes(scenario, options)` streams each simulated minute's blocks (no sink);
+ * - `recordersFor(...)` answers, without emulating, which flow logs record a flow and why not.
+ */
+import { ScenarioError } from '../errors.js';
+import { hourPartition, HEAD_BLOCK, TAIL_BLOCK } from '../formats/index.js';
+import type { Scenario, ServiceTagSet } from '../model/index.js';
+import { compilePolicy } from '../policy/index.js';
+import type { BlobSink } from '../storage/sink.js';
+import { emulateOptionsSchema, type EmulateOptions, type EmulateOptionsInput } from './config.js';
+import { runMinutes, type MinuteResult } from './engine.js';
+import { buildNetwork, type EmuNetwork } from './network.js';
+import { policyJudge } from './policy-judge.js';
+import { PROFILES, type BehaviourProfile, type ProfileName } from './profiles.js';
+import { recordersFor as recordersForWith, type RecordersReport, type FlowKind } from './recorder.js';
+import type { Judge } from './verdict.js';
+
+export * from './profiles.js';
+export { emulateOptionsSchema, type EmulateOptions, type EmulateOptionsInput } from './config.js';
+export { runMinutes, recordTimeText, type MinuteResult, type EmittedBlock, type EngineOptions, type EncoderName } from './engine.js';
+export { buildNetwork, type EmuNetwork, type EmuNic, type EmuVnetFlowLog, type EmuNsgFlowLog, type Endpoint } from './network.js';
+export {
+  decideFlow,
+  summariseDecision,
+  encryptionOutcome,
+  ENCRYPTION_NOISE_VALUE,
+  PLATFORM_ACL_ID,
+  PLATFORM_RULE,
+  type FlowDecision,
+  type SideDecision,
+  type FlowSpec,
+  type FlowKind,
+  type RecordersReport,
+  type RecorderEntry,
+  type RecorderMiss,
+} from './recorder.js';
+export { compileFilter, compileRecordTypes, type FlowFilter, type FilterSubject } from './filter.js';
+export { policyJudge, vnetRuleName } from './policy-judge.js';
+export { syntheticScenario } from './synthetic.js';
+export type { Judge, FlowKey, SideVerdict, FlowJudgement } from './verdict.js';
+export { createPrng, prngFor, guidFor, type Prng } from './prng.js';
+
+/** Everything a run needs, resolved once: profile, times, network view and rule engine. */
+export interface PreparedEmulation {
+  options: EmulateOptions;
+  profile: BehaviourProfile;
+  startMs: number;
+  durationMinutes: number;
+  seed: number;
+  network: EmuNetwork;
+  judge: Judge;
+}
+
+export function prepareEmulation(
+  scenario: Scenario,
+  input: EmulateOptionsInput = {},
+  extra: { serviceTags?: ServiceTagSet; explain?: boolean } = {},
+): PreparedEmulation {
+  const parsed = emulateOptionsSchema.safeParse(input);
+  if (!parsed.success) throw new ScenarioError(`emulator options: ${parsed.error.issues[0].message}`, { path: parsed.error.issues[0].path.join('.') });
+  const options = parsed.data;
+  const profile = PROFILES[options.profile as ProfileName];
+  const startText = options.start ?? profile.defaultStart;
+  const startMs = Math.floor(Date.parse(startText) / 60_000) * 60_000;
+  const seed = options.seed ?? scenario.seed ?? 1;
+  const network = buildNetwork(scenario, profile, startMs);
+  const policy = compilePolicy(scenario, { serviceTags: extra.serviceTags });
+  const judge = policyJudge(policy, scenario.nsgEvaluationOrder, profile, { explain: extra.explain });
+  return { options, profile, startMs, durationMinutes: options.duration, seed, network, judge };
+}
+
+/** Streams the emulation minute by minute (blocks are not written anywhere). */
+export function emulateMinutes(scenario: Scenario, input: EmulateOptionsInput = {}, extra: { serviceTags?: ServiceTagSet } = {}): Generator<MinuteResult> {
+  const p = prepareEmulation(scenario, input, extra);
+  return runMinutes(p.network, p.judge, {
+    startMs: p.startMs,
+    durationMinutes: p.durationMinutes,
+    profile: p.profile,
+    seed: p.seed,
+    encoder: p.options.encoder,
+  });
+}
+
+export interface EmulateSummary {
+  profile: string;
+  seed: number;
+  start: string;
+  minutes: number;
+  connections: number;
+  /** Distinct blobs (`PT1H.json`) written. */
+  blobs: number;
+  /** Records = data blocks. */
+  records: number;
+  vnetRecords: number;
+  nsgRecords: number;
+  tuples: number;
+  bytes: number;
+  commits: number;
+  elapsedMs: number;
+}
+
+export interface EmulateHooks {
+  /** Called after each simulated minute (after its commit, if any). */
+  onMinute?(minute: MinuteResult, summary: EmulateSummary): void;
+  /** Aborts between minutes. */
+  signal?: AbortSignal;
+}
+
+/** Runs an emulation into a sink. Same scenario, options and seed ⇒ byte-identical blobs. */
+export async function emulate(
+  scenario: Scenario,
+  sink: BlobSink,
+  input: EmulateOptionsInput = {},
+  hooks: EmulateHooks = {},
+  extra: { serviceTags?: ServiceTagSet } = {},
+): Promise<EmulateSummary> {
+  const p = prepareEmulation(scenario, input, extra);
+  const { options } = p;
+  const t0 = Date.now();
+  const summary: EmulateSummary = {
+    profile: p.profile.name,
+    seed: p.seed,
+    start: new Date(p.startMs).toISOString(),
+    minutes: 0,
+    connections: 0,
+    blobs: 0,
+    records: 0,
+    vnetRecords: 0,
+    nsgRecords: 0,
+    tuples: 0,
+    bytes: 0,
+    commits: 0,
+    elapsedMs: 0,
+  };
+  const commitMode = options.realtime ? 'minute' : (options.commit ?? 'minute');
+  const wallStart = Date.now();
+  const stream = runMinutes(p.network, p.judge, {
+    startMs: p.startMs,
+    durationMinutes: p.durationMinutes,
+    profile: p.profile,
+    seed: p.seed,
+    encoder: options.encoder,
+  });
+  let currentHour = '';
+  for (const minute of stream) {
+    if (hooks.signal?.aborted) break;
+    const hour = hourPartition(minute.minuteStartMs);
+    if (minute.newHour && currentHour !== '') {
+      // Earlier hours' blobs are complete: commit them and stop tracking them.
+      await sink.commit();
+      summary.commits++;
+      const keep = `/${hour}/`;
+      sink.forget((_c, name) => !name.includes(keep));
+    }
+    currentHour = hour;
+    for (const b of minute.blocks) {
+      if (b.isFirst) summary.blobs++;
+      sink.stage(b.container, b.blobName, b.bytes);
+      summary.records++;
+      if (b.kind === 'vnet') summary.vnetRecords++;
+      else summary.nsgRecords++;
+      summary.bytes += b.bytes.length;
+    }
+    summary.tuples += minute.tuples;
+    summary.connections += minute.connections;
+    summary.minutes++;
+    if (options.realtime) {
+      const due = wallStart + (minute.minute + 1) * options.minuteMs;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    if (commitMode === 'minute' || sink.pendingBytes() >= options.maxPendingBytes) {
+      await sink.commit();
+      summary.commits++;
+    }
+    summary.elapsedMs = Date.now() - t0;
+    hooks.onMinute?.(minute, summary);
+  }
+  await sink.commit();
+  summary.commits++;
+  summary.elapsedMs = Date.now() - t0;
+  return summary;
+}
+
+/** Head and tail blocks for sinks that hold flow logs. */
+export const FLOW_LOG_BLOB_FRAMING = { head: HEAD_BLOCK, tail: TAIL_BLOCK };
+
+/**
+ * Which flow logs (and NIC blobs) record a flow, and which do not and why: the recorder as a pure
+ * function, for planners. `from`/`to` are endpoint references as in scenario traffic.
+ */
+export function recordersFor(
+  scenario: Scenario,
+  flow: { from: string; to: string; protocol: number; dstPort: number; srcPort?: number; kind?: FlowKind },
+  options: { profile?: ProfileName; atMs?: number; serviceTags?: ServiceTagSet; prepared?: PreparedEmulation } = {},
+): RecordersReport {
+  const p =
+    options.prepared ??
+    prepareEmulation(scenario, { profile: options.profile ?? 'ga', duration: 1 }, { serviceTags: options.serviceTags, explain: true });
+  return recordersForWith(p.network, p.judge, p.profile, flow, { atMs: options.atMs ?? p.startMs });
+}
