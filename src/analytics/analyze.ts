@@ -348,10 +348,10 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
     cols.src_ip[g] = pair.publicSide === 1 ? 0 : dict.ref(sf.text);
     cols.dst_ip[g] = pair.publicSide === 2 ? 0 : dict.ref(df.text);
     cols.public_ip[g] = pub ? dict.ref(pub.text) : 0;
-    let aclGroup = '';
+    let aclGroup: string;
     if (batch.version[i] === 4) {
       const aclId = batch.acl_id[i] === NULL_REF ? '' : strings[batch.acl_id[i]];
-      aclGroup = aclId ? ctx.topology.aclGroup(aclId) ?? aclId : '';
+      aclGroup = aclId ? ctx.topology.aclGroup(aclId, rule) ?? aclId : '';
     } else {
       aclGroup = describeFlowLog(flowLog);
     }

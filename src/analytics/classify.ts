@@ -95,7 +95,7 @@ export function describeIp(text: string, sources: EnrichmentSources, options: Cl
     facts.isPrivate = true;
     return facts;
   }
-  const tag = text === AZURE_HOST_IP ? null : sources.serviceTags?.lookup(parsed);
+  const tag = text === AZURE_HOST_IP ? undefined : sources.serviceTags?.lookup(parsed) ?? sources.topology.azurePublic?.(parsed, text) ?? undefined;
   const threat = sources.threats?.lookup(parsed) ?? null;
   const isAzure = text === AZURE_HOST_IP || tag !== undefined;
   facts.threat = threat;

@@ -48,6 +48,95 @@ function lineColumnAt(text: string, offset: number): { line: number; column: num
   return { line, column: offset - last };
 }
 
+/**
+ * Offset of the first JSON syntax error (Node 20's JSON.parse messages do not always say where).
+ * A plain recursive-descent syntax check; -1 when the text is valid.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  class Stop extends Error {}
+  const ws = () => {
+    while (i < text.length && ' \t\r\n'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw new Stop();
+  };
+  const str = () => {
+    if (text[i] !== '"') fail();
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if (text.charCodeAt(i) < 0x20) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        str();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail();
+      }
+    } else if (c === '"') str();
+    else {
+      const m = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 64));
+      if (!m) fail();
+      i += m![0].length;
+    }
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (e) {
+    if (e instanceof Stop) return i;
+    throw e;
+  }
+}
+
 // ---------------------------------------------------------------- service tags
 
 export interface ServiceTagMatch {
@@ -80,7 +169,8 @@ export function parseServiceTags(text: string, file: string): ServiceTagIndex {
   } catch (err) {
     const msg = (err as Error).message;
     const pos = /position (\d+)/.exec(msg);
-    const loc = pos ? lineColumnAt(text, Number(pos[1])) : {};
+    const offset = pos ? Number(pos[1]) : jsonErrorOffset(text);
+    const loc = offset >= 0 ? lineColumnAt(text, offset) : {};
     throw new EnrichmentFileError(`Service Tags file is not valid JSON (${msg})`, { file, ...loc });
   }
   const root = data as { values?: unknown };
@@ -264,8 +354,9 @@ export function parseGeoCsv(text: string, file: string): GeoIndex {
     if (!/^[A-Za-z]{2}$/.test(country)) {
       throw new EnrichmentFileError(`not an ISO 3166-1 alpha-2 country code: "${country}"`, { file, line: lineNo, column: c2 + 2 });
     }
-    if (firsts.length && first <= lasts[lasts.length - 1]) {
-      throw new EnrichmentFileError('ranges must be sorted and must not overlap', { file, line: lineNo, column: 1 });
+    // nested ranges (a more specific block inside a larger one) are allowed; starts must be sorted
+    if (firsts.length && first < firsts[firsts.length - 1]) {
+      throw new EnrichmentFileError('ranges must be sorted by their first address', { file, line: lineNo, column: 1 });
     }
     let code = codeOf.get(country.toUpperCase());
     if (code === undefined) {
@@ -283,13 +374,20 @@ export function parseGeoCsv(text: string, file: string): GeoIndex {
   return {
     country(ip) {
       if (ip.v !== 4) return '';
+      // last range starting at or before ip; nested ranges start later, so scanning back from it
+      // finds the most specific range that contains ip
       let lo = 0;
       let hi = F.length - 1;
+      let at = -1;
       while (lo <= hi) {
         const mid = (lo + hi) >> 1;
-        if (F[mid] > ip.n) hi = mid - 1;
-        else if (L[mid] < ip.n) lo = mid + 1;
-        else return names[C[mid]];
+        if (F[mid] <= ip.n) {
+          at = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      for (let k = at, steps = 0; k >= 0 && steps < 64; k--, steps++) {
+        if (L[k] >= ip.n) return names[C[k]];
       }
       return '';
     },

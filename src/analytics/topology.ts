@@ -43,8 +43,16 @@ export interface TopologyLookup {
   site(ip: ParsedIp, text: string): SiteInfo | null;
   /** How two VNets are connected, if known. */
   link(vnetIdA: string, vnetIdB: string): VnetLink | null;
-  /** A VNet flow log `aclID` (GUID) → `<Sub>/<RG>/<NSG>` or the AVNM network group. */
-  aclGroup(aclId: string): string | null;
+  /**
+   * A VNet flow log `aclID` (GUID) and rule name → `<Sub>/<RG>/<NSG>`, or for a security admin
+   * rule `<Sub>/<RG>/<NetworkManager>/<NetworkGroup>`.
+   */
+  aclGroup(aclId: string, rule: string): string | null;
+  /**
+   * A Microsoft-owned public address the topology itself knows (e.g. a scenario's `azurePublic`
+   * hosts or inline service tags); consulted after the Service Tags file.
+   */
+  azurePublic?(ip: ParsedIp, text: string): { tag: string; region: string; systemService: string } | null;
 }
 
 /** A topology described by plain data; used by tests and by the scenario adapter. */
@@ -71,6 +79,8 @@ export interface StaticTopology {
   p2sPools?: Array<{ gateway: string; prefixes: string[] }>;
   peerings?: Array<{ a: string; b: string; connectingVnets?: string }>;
   acls?: Array<{ aclId: string; group: string }>;
+  /** Microsoft-owned public ranges known to the topology (besides the Service Tags file). */
+  azurePublic?: Array<{ prefixes: string[]; tag: string; region: string }>;
 }
 
 export function createStaticTopology(t: StaticTopology): TopologyLookup {
@@ -136,6 +146,12 @@ export function createStaticTopology(t: StaticTopology): TopologyLookup {
     links.set(`${vnetIdOf(b)}\n${vnetIdOf(a)}`, link);
   }
   const acls = new Map((t.acls ?? []).map((a) => [a.aclId.toLowerCase(), a.group]));
+  const azure = createPrefixTable<{ tag: string; region: string; systemService: string }>();
+  for (const a of t.azurePublic ?? [])
+    for (const p of a.prefixes) {
+      const parsed = parsePrefix(p);
+      if (parsed) azure.add(parsed, { tag: a.tag, region: a.region, systemService: '' });
+    }
   return {
     endpoint(ip, text) {
       return exact.get(text) ?? ranges.lookup(ip) ?? null;
@@ -150,6 +166,9 @@ export function createStaticTopology(t: StaticTopology): TopologyLookup {
     },
     aclGroup(aclId) {
       return acls.get(aclId.toLowerCase()) ?? null;
+    },
+    azurePublic(ip) {
+      return azure.lookup(ip) ?? null;
     },
   };
 }
