@@ -275,6 +275,13 @@ function join(g: Gen, plan: Extract<Plan, { op: 'join' }>): Sel {
 
   const left = outCols(L.cols, 0);
   const right = outCols(R.cols, L.cols.length);
+  // The unmatched side of an outer join reads as null — except strings, which Kusto never nulls.
+  const stringsNotNull = (parts: string[], cs: Column[]) =>
+    cs.forEach((c, i) => {
+      if (c.type === 'string' || c.type === 'guid') parts[i] = parts[i].replace(/^(.*) AS (t\d+_\d+)$/s, `coalesce($1, '') AS $2`);
+    });
+  if (plan.kind === 'rightouter' || plan.kind === 'fullouter') stringsNotNull(left.parts, L.cols);
+  if (plan.kind === 'leftouter' || plan.kind === 'fullouter') stringsNotNull(right.parts, R.cols);
   const cols = [...left.cols, ...right.cols];
   let leftSql = L.sql;
   if (plan.kind === 'innerunique') leftSql = dedupe(g, L.sql, L.alias, L.cols, lk);
@@ -282,7 +289,7 @@ function join(g: Gen, plan: Extract<Plan, { op: 'join' }>): Sel {
 
   if (g.d === 'duckdb') {
     const on = lk.map((c, i) => `${L.alias}.${c.sql} = ${R.alias}.${rk[i].sql}`).join(' AND ');
-    const parts = [...L.cols.map((c, i) => `${L.alias}.${left.parts[i]}`), ...R.cols.map((c, i) => `${R.alias}.${right.parts[i]}`)];
+    const parts = [...left.parts, ...right.parts];
     const sql = `SELECT ${parts.join(', ')} FROM (${leftSql}) AS ${L.alias} ${kind} JOIN (${R.sql}) AS ${R.alias} ON ${on}`;
     return fresh(g, `(${sql}) AS ${alias}`, cols);
   }
@@ -299,7 +306,7 @@ function join(g: Gen, plan: Extract<Plan, { op: 'join' }>): Sel {
   if (plan.kind === 'rightouter' || plan.kind === 'fullouter') {
     // ClickHouse 18.16 drops right rows whose key is NULL from RIGHT/FULL joins; Kusto keeps
     // them unmatched. Add them back.
-    const nulls = L.cols.map((c, i) => `${nullOf(g, c.type)} AS ${alias}_${i}`);
+    const nulls = L.cols.map((c, i) => `${c.type === 'string' || c.type === 'guid' ? "''" : nullOf(g, c.type)} AS ${alias}_${i}`);
     const anyNull = rk.map((k) => `${k.sql} IS NULL`).join(' OR ');
     sql += ` UNION ALL SELECT ${[...nulls, ...right.parts].join(', ')} FROM (${R.sql}) AS ${R.alias} WHERE ${anyNull}`;
     sql = `SELECT * FROM (${sql})`;
@@ -328,8 +335,11 @@ function union(g: Gen, plan: Extract<Plan, { op: 'union' }>): Sel {
     const s = subquery(g, input);
     const parts = plan.columns.map((c, i) => {
       const src = s.cols.find((x) => x.name === c.name);
-      let v = src ? src.sql : nullOf(g, c.type);
-      if (g.d === 'clickhouse' && c.type !== 'dynamic') v = `CAST(${v} AS Nullable(${chType(c.type)}))`;
+      // Kusto has no null strings: a column missing from one side reads as "".
+      const isString = c.type === 'string' || c.type === 'guid';
+      let v = src ? src.sql : isString ? "''" : nullOf(g, c.type);
+      if (g.d === 'clickhouse' && isString) v = `CAST(coalesce(${v}, '') AS String)`;
+      else if (g.d === 'clickhouse' && c.type !== 'dynamic') v = `CAST(${v} AS Nullable(${chType(c.type)}))`;
       return `${v} AS ${alias}_${i}`;
     });
     return { sql: `SELECT ${parts.join(', ')} FROM (${s.sql}) AS ${s.alias}`, cols: s.cols };
