@@ -173,27 +173,30 @@ for (const c of [...KEY, ...ENRICHMENT, ...SUMS]) {
   if (!TA_FLOW_PARTIALS.columns.some((col) => col.name === c)) throw new Error(`views: unknown partial column ${c}`);
 }
 
-/** The folded flow rows, dialect-neutral column names; NTANetAnalytics and _CL project from it. */
+/**
+ * The folded flow rows; NTANetAnalytics and _CL project from it. Aggregates get level prefixes
+ * (`a_` level 1, `b_` level 2): ClickHouse 18.16 rejects `max(x) AS x` as a cyclic alias.
+ */
 function foldedFlows(d: ViewDialect, intervalMinutes: number, versions: string): string {
   const span = intervalMinutes * 60_000;
   const level1 = `
     SELECT (minute_ms - (minute_ms % ${span})) AS istart, ${KEY.join(', ')}, public_ip,
-      ${ENRICHMENT.map((c) => `max(${c}) AS ${c}`).join(', ')},
-      ${d.portsLevel1('src_ports')} AS ports1,
-      ${SUMS.map((c) => `${d.sum(c)} AS ${c}`).join(', ')},
-      min(first_ms) AS first_ms, max(last_ms) AS last_ms, max(last_begin_ms) AS last_begin_ms
+      ${ENRICHMENT.map((c) => `max(${c}) AS a_${c}`).join(', ')},
+      ${d.portsLevel1('src_ports')} AS a_ports,
+      ${SUMS.map((c) => `sum(${c}) AS a_${c}`).join(', ')},
+      min(first_ms) AS a_first_ms, max(last_ms) AS a_last_ms, max(last_begin_ms) AS a_last_begin_ms
     FROM ${d.table('ta_flow_partials')}
     WHERE version IN (${versions})
     GROUP BY istart, ${KEY.join(', ')}, public_ip`;
-  const entry = `concat(${d.resolve('public_ip')}, '|', ${d.toText('started')}, '|', ${d.toText('completed')}, '|', ${d.toText(
-    'packets_s2d',
-  )}, '|', ${d.toText('packets_d2s')}, '|', ${d.toText('bytes_s2d')}, '|', ${d.toText('bytes_d2s')})`;
+  const entry = `concat(${d.resolve('public_ip')}, '|', ${d.toText('a_started')}, '|', ${d.toText('a_completed')}, '|', ${d.toText(
+    'a_packets_s2d',
+  )}, '|', ${d.toText('a_packets_d2s')}, '|', ${d.toText('a_bytes_s2d')}, '|', ${d.toText('a_bytes_d2s')})`;
   const level2 = `
     SELECT istart, ${KEY.join(', ')},
-      ${ENRICHMENT.map((c) => `max(${c}) AS ${c}`).join(', ')},
-      ${d.portsLevel2('ports1')} AS src_ports,
-      ${SUMS.map((c) => `${d.sum(c)} AS ${c}`).join(', ')},
-      min(first_ms) AS first_ms, max(last_ms) AS last_ms, max(last_begin_ms) AS last_begin_ms,
+      ${ENRICHMENT.map((c) => `max(a_${c}) AS ${c}`).join(', ')},
+      ${d.portsLevel2('a_ports')} AS src_ports,
+      ${SUMS.map((c) => `${d.sum(`a_${c}`)} AS ${c}`).join(', ')},
+      min(a_first_ms) AS first_ms, max(a_last_ms) AS last_ms, max(a_last_begin_ms) AS last_begin_ms,
       ${d.joinEntries(entry)} AS public_ips
     FROM (${level1}) AS l1${d.dictionaryScope}
     GROUP BY istart, ${KEY.join(', ')}`;
@@ -332,18 +335,18 @@ export function ntaIpDetailsView(d: ViewDialect, intervalMinutes: number): strin
     '3' AS FaSchemaVersion,
     ${d.timestamp('i.istart')} AS FlowIntervalStartTime,
     ${d.timestamp(`i.istart + ${span}`)} AS FlowIntervalEndTime,
-    ${s('flow_type')} AS FlowType,
+    ${s('a_flow_type')} AS FlowType,
     ${s('ip')} AS Ip,
-    ${s('location')} AS Location,
-    ${s('public_ip_details')} AS PublicIpDetails,
-    ${s('threat_type')} AS ThreatType,
-    ${s('threat_description')} AS ThreatDescription,
+    ${s('a_location')} AS Location,
+    ${s('a_public_ip_details')} AS PublicIpDetails,
+    ${s('a_threat_type')} AS ThreatType,
+    ${s('a_threat_description')} AS ThreatDescription,
     '' AS DnsDomain,
     '' AS Url
   FROM (
     SELECT (minute_ms - (minute_ms % ${span})) AS istart, ip,
-      max(flow_type) AS flow_type, max(location) AS location, max(public_ip_details) AS public_ip_details,
-      max(threat_type) AS threat_type, max(threat_description) AS threat_description
+      max(flow_type) AS a_flow_type, max(location) AS a_location, max(public_ip_details) AS a_public_ip_details,
+      max(threat_type) AS a_threat_type, max(threat_description) AS a_threat_description
     FROM ${d.table('ta_ip_partials')}
     GROUP BY istart, ip
   ) AS i${d.dictionaryScope}`;
