@@ -12,3 +12,7 @@ export {
 } from './source-azure.js';
 export * from './lease.js';
 export * from './checkpoint.js';
+// Writing side (sinks): owner emulator (issue 4).
+export * from './sink.js';
+export { createFolderSink } from './sink-fs.js';
+export { createAzureBlobSink, blobServiceFrom, type AzureSinkOptions } from './sink-azure.js';
