@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import type { RegisterCommand } from './program.js';
 // COMMAND IMPORTS (one line per command)
+import { register as registerCoverage } from './commands/coverage.js';
 import { register as registerEmulate } from './commands/emulate.js';
 import { register as registerQuery } from './commands/query.js';
 import { register as registerIngest } from './commands/ingest.js';
@@ -12,6 +13,7 @@ const { version } = require('../../package.json') as { version: string };
 // One entry per command; each command file is thin and calls the library modules.
 const commands: RegisterCommand[] = [
   // COMMAND LIST (one line per command)
+  registerCoverage,
   registerEmulate,
   registerQuery,
   registerIngest,

@@ -26,7 +26,8 @@ import {
 import { buildNsgBlobPath, buildVnetBlobPath, NSG_CONTAINER, VNET_CONTAINER } from '../formats/index.js';
 import type { Scenario, ServiceTagSet } from '../model/index.js';
 import { compilePolicy, type NsgOrder } from '../policy/index.js';
-import { coverageOptionsSchema, type CoverageOptionsInput } from './config.js';
+import { UsageError } from '../errors.js';
+import { coverageOptionsSchema, type CoverageOptions, type CoverageOptionsInput } from './config.js';
 import { probesFor, type Probe, type ProbeKind } from './patterns.js';
 
 export type FlowLogType = 'vnet' | 'nsg';
@@ -56,6 +57,11 @@ export interface TypeCoverage {
   blob: string | null;
   aclId: string | null;
   rule: string | null;
+  /**
+   * Every rule the tuples may carry: with a random NSG order a VNet flow log records the rule of
+   * whichever NSG was evaluated last, so there can be two.
+   */
+  rules: string[];
   /** Flow states written (`B`,`C`,`E` or `D`). */
   states: string[];
   reason: string | null;
@@ -126,8 +132,17 @@ export interface CoverageContext {
   judges: Map<NsgOrder, Judge>;
 }
 
+export function parseCoverageOptions(input: CoverageOptionsInput): CoverageOptions {
+  const parsed = coverageOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new UsageError(`coverage options: ${i.path.join('.')}: ${i.message}`);
+  }
+  return parsed.data;
+}
+
 export function coverageContext(scenario: Scenario, input: CoverageOptionsInput = {}, serviceTags?: ServiceTagSet): CoverageContext {
-  const o = coverageOptionsSchema.parse(input);
+  const o = parseCoverageOptions(input);
   const prepared = prepareEmulation(scenario, { profile: o.profile, start: o.at, duration: 1 }, { serviceTags });
   const policy = compilePolicy(scenario, { serviceTags });
   const order = scenario.nsgEvaluationOrder;
@@ -191,12 +206,13 @@ function typeCoverage(ctx: CoverageContext, d: FlowDecision, s: SideDecision, ty
         }),
         aclId: s.aclId,
         rule: s.rule,
+        rules: [s.rule],
         states: (['B', 'C', 'E', 'D'] as const).filter((_, i) => s.vnetStates & (1 << i)),
         reason: null,
         reasonCode: null,
       };
     }
-    return { outcome: 'not-recorded', flowLog: s.vnetFlowLog?.name ?? null, container: null, blob: null, aclId: null, rule: null, states: [], reason: s.vnetWhyNot, reasonCode: vnetReasonCode(d, s, ctx.profile, toPe) };
+    return { outcome: 'not-recorded', flowLog: s.vnetFlowLog?.name ?? null, container: null, blob: null, aclId: null, rule: null, rules: [], states: [], reason: s.vnetWhyNot, reasonCode: vnetReasonCode(d, s, ctx.profile, toPe) };
   }
   if (s.nsgRecorded && s.nsgFlowLog) {
     const fl = s.nsgFlowLog;
@@ -207,12 +223,13 @@ function typeCoverage(ctx: CoverageContext, d: FlowDecision, s: SideDecision, ty
       blob: buildNsgBlobPath({ resourceId: fl.resourceIdUpper, time, macAddress: s.nic.mac }),
       aclId: fl.systemId,
       rule: s.nsgRule,
+      rules: s.nsgRule ? [s.nsgRule] : [],
       states: s.allowed ? (fl.version === 2 ? ['B', 'C', 'E'] : ['B']) : ['D'],
       reason: null,
       reasonCode: null,
     };
   }
-  return { outcome: 'not-recorded', flowLog: s.nsgFlowLog?.name ?? null, container: null, blob: null, aclId: null, rule: null, states: [], reason: s.nsgWhyNot, reasonCode: nsgReasonCode(d, s, ctx.profile, toPe) };
+  return { outcome: 'not-recorded', flowLog: s.nsgFlowLog?.name ?? null, container: null, blob: null, aclId: null, rule: null, rules: [], states: [], reason: s.nsgWhyNot, reasonCode: nsgReasonCode(d, s, ctx.profile, toPe) };
 }
 
 /** The NSG whose flow log records (or would record) a side: the one that decided last. */
@@ -226,10 +243,12 @@ function combine(ctx: CoverageContext, probe: Probe, decisions: FlowDecision[], 
   const toPe = probe.dst.kind === 'privateEndpoint';
   const per = decisions.map((d) => typeCoverage(ctx, d, d.sides[sideIdx], type, toPe));
   const hit = per.findIndex((c) => c.outcome === 'recorded');
-  if (hit < 0 || per.every((c) => c.outcome === 'recorded')) return per[0];
+  const rules = [...new Set(per.flatMap((c) => c.rules))];
+  if (hit < 0 || per.every((c) => c.outcome === 'recorded')) return { ...per[0], rules };
   const nsg = loggingNsg(decisions[hit].sides[sideIdx]);
   return {
     ...per[hit],
+    rules,
     outcome: 'conditional',
     reason: `recorded only if the platform evaluates NSG ${nsg} last (Azure does not guarantee the order of the subnet and NIC NSGs)`,
     reasonCode: 'nsg-order',
@@ -289,6 +308,7 @@ export function coverProbe(ctx: CoverageContext, probe: Probe): ProbeCoverage {
       blob: null,
       aclId: null,
       rule: null,
+      rules: [],
       states: [],
       reason: 'denied before it reaches this NIC',
       reasonCode: 'not-reached',
@@ -328,7 +348,7 @@ export function flowLogSummaries(scenario: Scenario): FlowLogSummary[] {
 
 /** Coverage of every traffic pattern (or derived probe) of a scenario. */
 export function coverage(scenario: Scenario, options: CoverageOptionsInput = {}, serviceTags?: ServiceTagSet): CoverageReport {
-  const o = coverageOptionsSchema.parse(options);
+  const o = parseCoverageOptions(options);
   const ctx = coverageContext(scenario, o, serviceTags);
   const { probes, derived } = probesFor(ctx.network, o);
   return {

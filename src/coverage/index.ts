@@ -7,3 +7,4 @@ export * from './config.js';
 export { probesFor, endpointLabel, type Probe, type ProbeKind } from './patterns.js';
 export * from './coverage.js';
 export * from './table.js';
+export { loadCoverageInput, type CoverageInput } from './input.js';
