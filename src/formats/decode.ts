@@ -22,10 +22,10 @@
  */
 import { FlowLogFormatError } from '../errors.js';
 import { allocateFlowBatch, capacityOf, NULL_REF, type FlowBatch } from './flowbatch.js';
-import { createByteCache, hashBytes, refOfBytes, refOfString, startBatch, type ByteCache } from './intern.js';
 import {
   COLON,
   COMMA,
+  FALLBACK,
   LBRACE,
   LBRACKET,
   NEED_MORE,
@@ -46,17 +46,19 @@ import {
   type JsonValue,
   type Malformed,
 } from './json.js';
-import { KNOWN_ENCRYPTION_VALUES } from './records.js';
 import {
-  CHECKED_FLAG,
-  KNOWN_ENCRYPTION_FLAG,
+  createByteCache,
   describeTupleFailure,
-  lastEncryptionId,
-  parseNsgTuple,
-  parseVnetTuple,
-  tupleFailure,
+  hashBytes,
+  parseTupleText,
+  refOfBytes,
+  refOfString,
+  scanTupleArray,
+  startBatch,
   tupleFailureKey,
-} from './tuple.js';
+  type ByteCache,
+  type TupleScanContext,
+} from './scanner.js';
 
 export interface DecodeOptions {
   /** File path or blob name: used in errors and as every row's `blob` value. */
@@ -120,11 +122,6 @@ export function emptyStats(): DecodeStats {
     versions: { 1: 0, 2: 0, 4: 0 },
   };
 }
-
-/** Thrown by the fast path to hand a record to the generic path. */
-const FALLBACK = { signal: 'fallback' };
-
-const KNOWN_ENCRYPTION = new Set<string>(KNOWN_ENCRYPTION_VALUES);
 
 const ascii = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const K_TIME = ascii('time');
@@ -230,10 +227,22 @@ export function createDecoderInternal(
   let recTarget = -1;
   let recNested = false;
   let recRowStart = 0;
-  let tupleIndex = 0;
   let pendingSkipped = 0;
   const pendingReasons: string[] = [];
   const pendingUnknown: string[] = [];
+  const tuples: TupleScanContext = {
+    batch,
+    cache,
+    tupleIndex: 0,
+    unknownEncryption: pendingUnknown,
+    grow() {
+      batch = growBatch(batch, capacityOf(batch) * 2);
+      learnedCapacity = Math.max(learnedCapacity, capacityOf(batch));
+      tuples.batch = batch;
+      return batch;
+    },
+    bad: badTuple,
+  };
 
   function resetRecord(): void {
     recFamily = FAMILY_NONE;
@@ -245,7 +254,8 @@ export function createDecoderInternal(
     recTarget = -1;
     recNested = false;
     recRowStart = batch.length;
-    tupleIndex = 0;
+    tuples.tupleIndex = 0;
+    tuples.batch = batch;
     pendingSkipped = 0;
     pendingReasons.length = 0;
     pendingUnknown.length = 0;
@@ -278,13 +288,6 @@ export function createDecoderInternal(
       tuple: m.tuple,
       offset,
     });
-  }
-
-  function ensureRow(r: number): void {
-    if (r >= capacityOf(batch)) {
-      batch = growBatch(batch, capacityOf(batch) * 2);
-      learnedCapacity = Math.max(learnedCapacity, capacityOf(batch));
-    }
   }
 
   // ---- string fields -------------------------------------------------------------------------
@@ -322,58 +325,12 @@ export function createDecoderInternal(
 
   // ---- tuples -------------------------------------------------------------------------------
 
-  function noteEncryption(): void {
-    const id = lastEncryptionId;
-    let f = cache.flags[id];
-    if ((f & CHECKED_FLAG) === 0) {
-      f = CHECKED_FLAG | (KNOWN_ENCRYPTION.has(cache.strings[id]) ? KNOWN_ENCRYPTION_FLAG : 0);
-      cache.flags[id] = f;
-    }
-    if ((f & KNOWN_ENCRYPTION_FLAG) === 0) pendingUnknown.push(cache.strings[id]);
-  }
-
   function badTuple(version: 1 | 2 | 4, text: string, field: number, offset: number): void {
     if (!lenient) {
-      throw malformed(describeTupleFailure(version, text, field), offset, tupleIndex);
+      throw malformed(describeTupleFailure(version, text, field), offset, tuples.tupleIndex);
     }
     pendingSkipped++;
     pendingReasons.push(tupleFailureKey(version, text, field));
-  }
-
-  /** Scans a `flowTuples` array at `p` (its `[`), appending rows. */
-  function scanTuples(p: number, version: 1 | 2 | 4): number {
-    p = skipWs(b, p, n);
-    if (b[p] !== LBRACKET) throw malformed(`"flowTuples" must be an array, found ${describeByte(b[p])}`, p);
-    p = skipWs(b, p + 1, n);
-    if (b[p] === RBRACKET) return p + 1;
-    for (;;) {
-      p = skipWs(b, p, n);
-      if (b[p] !== QUOTE) throw malformed(`a flow tuple must be a string, found ${describeByte(b[p])}`, p);
-      const r = batch.length;
-      ensureRow(r);
-      const end =
-        version === 4 ? parseVnetTuple(b, p + 1, batch, r, cache) : parseNsgTuple(b, p + 1, batch, r, cache, version);
-      if (end >= 0) {
-        batch.length = r + 1;
-        if (version === 4) noteEncryption();
-        p = end;
-      } else {
-        if (tupleFailure.offset >= n) throw NEED_MORE;
-        const e = scanString(b, p, n);
-        if (stringHasEscape) throw FALLBACK;
-        badTuple(version, stringValue(b, p, e, false), tupleFailure.field, p);
-        p = e;
-      }
-      tupleIndex++;
-      p = skipWs(b, p, n);
-      const c = b[p];
-      if (c === COMMA) {
-        p++;
-        continue;
-      }
-      if (c === RBRACKET) return p + 1;
-      throw malformed(`expected ',' or ']' after a flow tuple, found ${describeByte(c)}`, p);
-    }
   }
 
   // ---- VNet (flowRecords) ---------------------------------------------------------------------
@@ -434,7 +391,7 @@ export function createDecoderInternal(
       groupRule = stringRef;
       return p;
     }
-    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanTuples(p, 4);
+    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanTupleArray(tuples, b, p, n, 4);
     return skipValue(b, p, n);
   };
   let groupRule = -1;
@@ -477,7 +434,7 @@ export function createDecoderInternal(
       macRef = stringRef;
       return p;
     }
-    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanTuples(p, recVersion as 1 | 2);
+    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanTupleArray(tuples, b, p, n, recVersion as 1 | 2);
     return skipValue(b, p, n);
   };
   const scanMacFlow = (p: number): number => {
@@ -669,19 +626,8 @@ export function createDecoderInternal(
     if (value === undefined) return;
     if (!Array.isArray(value)) throw malformed('"flowTuples" must be an array', at);
     for (const item of value) {
-      if (typeof item !== 'string') throw malformed('a flow tuple must be a string', at, tupleIndex);
-      const bytes = Buffer.from(item + '"', 'utf8');
-      const r = batch.length;
-      ensureRow(r);
-      const end =
-        version === 4 ? parseVnetTuple(bytes, 0, batch, r, cache) : parseNsgTuple(bytes, 0, batch, r, cache, version);
-      if (end === bytes.length) {
-        batch.length = r + 1;
-        if (version === 4) noteEncryption();
-      } else {
-        badTuple(version, item, end < 0 ? tupleFailure.field : version === 1 ? 8 : 13, at);
-      }
-      tupleIndex++;
+      if (typeof item !== 'string') throw malformed('a flow tuple must be a string', at, tuples.tupleIndex);
+      parseTupleText(tuples, item, version, at);
     }
   }
 
@@ -792,7 +738,7 @@ export function createDecoderInternal(
       batch.length = recRowStart;
       if (!isMalformed(e)) throw e;
       if (!lenient) throw formatError(e, recordAbs, true);
-      skipRecord(e.tuple !== undefined ? 'bad tuple' : 'malformed record JSON', tupleIndex);
+      skipRecord(e.tuple !== undefined ? 'bad tuple' : 'malformed record JSON', tuples.tupleIndex);
       recordIndex++;
       return resync(p + 1);
     }
@@ -839,6 +785,7 @@ export function createDecoderInternal(
     if (batch.length === 0) return;
     const full = batch;
     batch = allocateFlowBatch(Math.min(learnedCapacity, batchSize + 4096));
+    tuples.batch = batch;
     startBatch(cache, batch.strings);
     onBatch(full);
   }
@@ -966,8 +913,11 @@ export function createDecoderInternal(
     return p;
   }
 
-  function push(chunk: Uint8Array, block?: string): void {
+  function push(input: Uint8Array, block?: string): void {
     if (ended) throw new FlowLogFormatError('push() after end()', { source });
+    // One array class for every buffer the scanner sees (Buffer and Uint8Array differ to V8).
+    const chunk =
+      input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     if (block !== undefined) blockMarks.push({ offset: totalPushed, id: block });
     totalPushed += chunk.length;
     stats.bytes += chunk.length;

@@ -8,6 +8,9 @@
 /** Thrown when the bytes end before the current value does. */
 export const NEED_MORE: { readonly signal: 'need-more' } = { signal: 'need-more' };
 
+/** Thrown by the fast path to hand a record to the generic path. */
+export const FALLBACK: { readonly signal: 'fallback' } = { signal: 'fallback' };
+
 export interface Malformed {
   readonly signal: 'malformed';
   reason: string;

@@ -1,0 +1,354 @@
+/**
+ * Decode benchmark: our streaming decoder vs two baselines on the same bytes, in one run.
+ *
+ *   npm run bench:decode -- [--json] [--big] [--tuples N] [--runs N]
+ *
+ * - flowlens: `createDecoder` fed 1 MiB chunks of the file (already in memory) into FlowBatches.
+ * - baseline A: `JSON.parse` of the whole file + loops + `split(',')`, numbers converted into
+ *   typed arrays and strings kept, i.e. the same columns we produce.
+ * - baseline B: DuckDB `read_json` + `unnest` + `string_split` with `SET threads=1`.
+ * - `--big`: a 500 MB v4 blob streamed from disk with `fs.createReadStream` in a child process,
+ *   reporting its peak RSS.
+ *
+ * Data is generated deterministically under bench/data/ (gitignored) and reused.
+ * The last stdout line with `--json` is one JSON object.
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createDecoder, decodeStream } from '../src/formats/index.js';
+import { generateNsgV2File, generateVnetFile, type GeneratedFile } from './lib/flowgen.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dataDir = join(here, 'data');
+const GENERATOR_VERSION = 1;
+
+const args = process.argv.slice(2);
+const asJson = args.includes('--json');
+const big = args.includes('--big');
+const argValue = (name: string, fallback: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const targetTuples = argValue('--tuples', 1_000_000);
+const runs = Math.max(1, argValue('--runs', 3));
+
+function log(line: string): void {
+  if (asJson) process.stderr.write(line + '\n');
+  else process.stdout.write(line + '\n');
+}
+
+/** Generates once per (kind, size, generator version); the .meta.json sidecar says what is there. */
+function ensureFile(kind: 'vnet' | 'nsg2', tuples: number): GeneratedFile {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, `${kind}-${tuples}.PT1H.json`);
+  const metaPath = path + '.meta.json';
+  if (existsSync(path) && existsSync(metaPath)) {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as GeneratedFile & { version: number };
+    if (meta.version === GENERATOR_VERSION && statSync(path).size === meta.bytes) return meta;
+  }
+  log(`generating ${path} …`);
+  const made = kind === 'vnet' ? generateVnetFile(path, tuples) : generateNsgV2File(path, tuples);
+  writeFileSync(metaPath, JSON.stringify({ ...made, version: GENERATOR_VERSION }));
+  return made;
+}
+
+function best(times: number[]): number {
+  return Math.min(...times);
+}
+
+function timeIt(runCount: number, fn: () => number, expected: number, label: string): number {
+  const times: number[] = [];
+  for (let i = 0; i < runCount; i++) {
+    const t0 = performance.now();
+    const count = fn();
+    times.push((performance.now() - t0) / 1000);
+    if (count !== expected) throw new Error(`${label} saw ${count} tuples, expected ${expected}`);
+  }
+  return best(times);
+}
+
+function decodeOurs(bytes: Uint8Array, lenient = false): number {
+  let rows = 0;
+  const decoder = createDecoder({ source: 'bench', lenient, onBatch: (batch) => (rows += batch.length) });
+  const chunk = 1 << 20;
+  for (let o = 0; o < bytes.length; o += chunk) decoder.push(bytes.subarray(o, Math.min(bytes.length, o + chunk)));
+  decoder.end();
+  return rows;
+}
+
+interface VnetDoc {
+  records: {
+    time: string;
+    macAddress: string;
+    flowLogResourceID: string;
+    flowRecords: { flows: { aclID: string; flowGroups: { rule: string; flowTuples: string[] }[] }[] };
+  }[];
+}
+interface NsgDoc {
+  records: {
+    time: string;
+    resourceId: string;
+    properties: { Version: number; flows: { rule: string; flows: { mac: string; flowTuples: string[] }[] }[] };
+  }[];
+}
+
+/** Baseline A columns: numbers in typed arrays, strings as JS strings (no dictionary). */
+function baselineColumns(n: number) {
+  return {
+    time: new Float64Array(n),
+    srcPort: new Uint16Array(n),
+    dstPort: new Uint16Array(n),
+    proto: new Uint8Array(n),
+    counters: new Float64Array(n * 4),
+    src: new Array<string>(n),
+    dst: new Array<string>(n),
+    rule: new Array<string>(n),
+    mac: new Array<string>(n),
+    state: new Array<string>(n),
+    dir: new Array<string>(n),
+    enc: new Array<string>(n),
+  };
+}
+
+function num(s: string): number {
+  return s === '' ? NaN : +s;
+}
+
+function baselineVnet(bytes: Buffer, expected: number): number {
+  const doc = JSON.parse(bytes.toString('utf8')) as VnetDoc;
+  const c = baselineColumns(expected);
+  let n = 0;
+  for (const rec of doc.records) {
+    for (const acl of rec.flowRecords.flows) {
+      for (const group of acl.flowGroups) {
+        for (const tuple of group.flowTuples) {
+          const f = tuple.split(',');
+          const ts = +f[0];
+          c.time[n] = ts < 1e11 ? ts * 1000 : ts;
+          c.src[n] = f[1];
+          c.dst[n] = f[2];
+          c.srcPort[n] = +f[3];
+          c.dstPort[n] = +f[4];
+          c.proto[n] = +f[5];
+          c.dir[n] = f[6];
+          c.state[n] = f[7];
+          c.enc[n] = f[8];
+          c.counters[n * 4] = num(f[9]);
+          c.counters[n * 4 + 1] = num(f[10]);
+          c.counters[n * 4 + 2] = num(f[11]);
+          c.counters[n * 4 + 3] = num(f[12]);
+          c.rule[n] = group.rule;
+          c.mac[n] = rec.macAddress;
+          n++;
+        }
+      }
+    }
+  }
+  return n;
+}
+
+function baselineNsg(bytes: Buffer, expected: number): number {
+  const doc = JSON.parse(bytes.toString('utf8')) as NsgDoc;
+  const c = baselineColumns(expected);
+  let n = 0;
+  for (const rec of doc.records) {
+    for (const rule of rec.properties.flows) {
+      for (const macFlow of rule.flows) {
+        for (const tuple of macFlow.flowTuples) {
+          const f = tuple.split(',');
+          c.time[n] = +f[0] * 1000;
+          c.src[n] = f[1];
+          c.dst[n] = f[2];
+          c.srcPort[n] = +f[3];
+          c.dstPort[n] = +f[4];
+          c.proto[n] = f[5] === 'T' ? 6 : f[5] === 'U' ? 17 : +f[5];
+          c.dir[n] = f[6];
+          c.state[n] = f[8] ?? '';
+          c.enc[n] = f[7];
+          c.counters[n * 4] = num(f[9]);
+          c.counters[n * 4 + 1] = num(f[10]);
+          c.counters[n * 4 + 2] = num(f[11]);
+          c.counters[n * 4 + 3] = num(f[12]);
+          c.rule[n] = rule.rule;
+          c.mac[n] = macFlow.mac;
+          n++;
+        }
+      }
+    }
+  }
+  return n;
+}
+
+async function baselineDuckdb(path: string, kind: 'vnet' | 'nsg2', runCount: number, expected: number): Promise<number> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  await conn.run('SET threads=1');
+  const file = path.replace(/'/g, "''");
+  const tuples =
+    kind === 'vnet'
+      ? `r AS (SELECT unnest(records) AS rec FROM read_json('${file}', maximum_object_size=2147483647)),
+         a AS (SELECT unnest(rec.flowRecords.flows) AS acl FROM r),
+         g AS (SELECT unnest(acl.flowGroups) AS grp FROM a),
+         t AS (SELECT string_split(unnest(grp.flowTuples), ',') AS f FROM g)`
+      : `r AS (SELECT unnest(records) AS rec FROM read_json('${file}', maximum_object_size=2147483647)),
+         a AS (SELECT unnest(rec.properties.flows) AS rl FROM r),
+         g AS (SELECT unnest(rl.flows) AS mf FROM a),
+         t AS (SELECT string_split(unnest(mf.flowTuples), ',') AS f FROM g)`;
+  const sql = `WITH ${tuples}
+    SELECT count(*) AS n,
+           sum(f[1]::BIGINT) AS ts,
+           sum(length(f[2]) + length(f[3])) AS ip_chars,
+           sum(f[4]::INTEGER + f[5]::INTEGER) AS ports,
+           sum(CASE WHEN f[10] = '' OR f[10] IS NULL THEN 0 ELSE f[11]::BIGINT END) AS bytes
+    FROM t`;
+  const times: number[] = [];
+  for (let i = 0; i < runCount; i++) {
+    const t0 = performance.now();
+    const reader = await conn.runAndReadAll(sql);
+    times.push((performance.now() - t0) / 1000);
+    const n = Number(reader.getRows()[0][0]);
+    if (n !== expected) throw new Error(`duckdb saw ${n} tuples, expected ${expected}`);
+  }
+  conn.closeSync();
+  instance.closeSync();
+  return best(times);
+}
+
+interface FormatResult {
+  tuples: number;
+  bytes: number;
+  flowlens_s: number;
+  json_parse_s: number;
+  duckdb_s: number;
+}
+
+async function measure(kind: 'vnet' | 'nsg2'): Promise<FormatResult> {
+  const file = ensureFile(kind, targetTuples);
+  const bytes = readFileSync(file.path);
+  // Warm-up so the JIT has compiled the scanner before timing.
+  decodeOurs(bytes.subarray(0, Math.min(bytes.length, 8 << 20)), true);
+  const flowlens = timeIt(runs, () => decodeOurs(bytes), file.tuples, 'flowlens');
+  log(`${kind}: flowlens ${flowlens.toFixed(3)} s`);
+  const jsonParse = timeIt(
+    Math.min(runs, 2),
+    () => (kind === 'vnet' ? baselineVnet(bytes, file.tuples) : baselineNsg(bytes, file.tuples)),
+    file.tuples,
+    'baseline A',
+  );
+  log(`${kind}: JSON.parse+split ${jsonParse.toFixed(3)} s`);
+  const duck = await baselineDuckdb(file.path, kind, Math.min(runs, 2), file.tuples);
+  log(`${kind}: duckdb read_json ${duck.toFixed(3)} s`);
+  return { tuples: file.tuples, bytes: file.bytes, flowlens_s: flowlens, json_parse_s: jsonParse, duckdb_s: duck };
+}
+
+async function bigChild(path: string): Promise<void> {
+  const t0 = performance.now();
+  let rows = 0;
+  let peak = process.memoryUsage().rss;
+  const stats = await decodeStream(createReadStream(path, { highWaterMark: 1 << 20 }), {
+    source: path,
+    onBatch: (batch) => {
+      rows += batch.length;
+      const rss = process.memoryUsage().rss;
+      if (rss > peak) peak = rss;
+    },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const maxRssKb = process.resourceUsage().maxRSS;
+  process.stdout.write(
+    JSON.stringify({
+      tuples: rows,
+      records: stats.records,
+      bytes: stats.bytes,
+      seconds,
+      peak_rss_mb: Math.round(Math.max(peak / 2 ** 20, maxRssKb / 1024)),
+    }) + '\n',
+  );
+}
+
+async function measureBig(): Promise<Record<string, number>> {
+  // ~71 bytes per tuple: 7M tuples make about 500 MB.
+  const file = ensureFile('vnet', 7_000_000);
+  log(`big: ${(file.bytes / 2 ** 20).toFixed(0)} MiB, ${file.tuples} tuples; decoding in a child process …`);
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--big-child', file.path], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) throw new Error(`big child failed: ${child.stderr}`);
+  const result = JSON.parse(child.stdout.trim().split('\n').pop() as string) as {
+    tuples: number;
+    bytes: number;
+    seconds: number;
+    peak_rss_mb: number;
+  };
+  if (result.tuples !== file.tuples) throw new Error(`big decode saw ${result.tuples} tuples, expected ${file.tuples}`);
+  log(`big: ${result.seconds.toFixed(2)} s, peak RSS ${result.peak_rss_mb} MB`);
+  return {
+    big_bytes: result.bytes,
+    big_tuples: result.tuples,
+    big_seconds: Number(result.seconds.toFixed(3)),
+    big_tuples_per_s: Math.round(result.tuples / result.seconds),
+    peak_rss_mb: result.peak_rss_mb,
+  };
+}
+
+async function main(): Promise<void> {
+  if (args[0] === '--big-child') {
+    await bigChild(args[1]);
+    return;
+  }
+  log(`machine: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}, node ${process.version}`);
+  const v4 = await measure('vnet');
+  const nsg = await measure('nsg2');
+  const tuples = v4.tuples + nsg.tuples;
+  const ours = v4.flowlens_s + nsg.flowlens_s;
+  const jsonParse = v4.json_parse_s + nsg.json_parse_s;
+  const duck = v4.duckdb_s + nsg.duckdb_s;
+  const rate = (t: number, s: number) => Math.round(t / s);
+  const result: Record<string, unknown> = {
+    bench: 'decode',
+    tuples,
+    flowlens_tuples_per_s: rate(tuples, ours),
+    json_parse_tuples_per_s: rate(tuples, jsonParse),
+    duckdb_tuples_per_s: rate(tuples, duck),
+    ratio_vs_json_parse: Number((jsonParse / ours).toFixed(2)),
+    ratio_vs_duckdb: Number((duck / ours).toFixed(2)),
+    v4: {
+      tuples: v4.tuples,
+      bytes: v4.bytes,
+      flowlens_tuples_per_s: rate(v4.tuples, v4.flowlens_s),
+      json_parse_tuples_per_s: rate(v4.tuples, v4.json_parse_s),
+      duckdb_tuples_per_s: rate(v4.tuples, v4.duckdb_s),
+      ratio_vs_json_parse: Number((v4.json_parse_s / v4.flowlens_s).toFixed(2)),
+      ratio_vs_duckdb: Number((v4.duckdb_s / v4.flowlens_s).toFixed(2)),
+    },
+    nsg_v2: {
+      tuples: nsg.tuples,
+      bytes: nsg.bytes,
+      flowlens_tuples_per_s: rate(nsg.tuples, nsg.flowlens_s),
+      json_parse_tuples_per_s: rate(nsg.tuples, nsg.json_parse_s),
+      duckdb_tuples_per_s: rate(nsg.tuples, nsg.duckdb_s),
+      ratio_vs_json_parse: Number((nsg.json_parse_s / nsg.flowlens_s).toFixed(2)),
+      ratio_vs_duckdb: Number((nsg.duckdb_s / nsg.flowlens_s).toFixed(2)),
+    },
+    runs,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+  };
+  if (big) Object.assign(result, await measureBig());
+  log(
+    `flowlens ${result.flowlens_tuples_per_s} tuples/s; ${result.ratio_vs_json_parse}× JSON.parse+split; ` +
+      `${result.ratio_vs_duckdb}× DuckDB read_json (1 thread)`,
+  );
+  if (asJson) process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:decode failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,735 @@
+/**
+ * The decoder's hot path, kept in one module so nothing per byte or per tuple crosses a module
+ * boundary (module bindings cost a call each under some loaders):
+ *
+ * 1. A string cache keyed on raw bytes, so an IP or rule name seen before becomes a dictionary
+ *    reference without building a JS string. Each distinct byte sequence gets a global id; each
+ *    batch gets its own dictionary, filled on first use per batch (a generation stamp per id says
+ *    whether the id already has a reference in the current batch).
+ * 2. Tuple scanners that parse one flow-tuple string straight from the JSON bytes into row `r` of
+ *    a `FlowBatch`, starting just after the string's opening quote. They return the index after
+ *    the closing quote, or -1 with `tupleFailure` describing the first bad field. A failure at or
+ *    past the end of the buffer means "need more bytes", not bad data; the caller decides.
+ * 3. `scanTupleArray`, the loop over one `flowTuples` array.
+ *
+ * Normalisation (azure-flowlogs-spec.md §1.4, §1.7, §2.2):
+ * - timestamps below 1e11 are seconds (10 digits) and become ms; larger values are ms already.
+ *   (11–12 digit values are ambiguous in the spec; this threshold reads them as seconds up to
+ *   year 5138 and as ms from 1973 on, so real data of either unit is read right.)
+ * - NSG protocol `T`/`U` → 6/17; a decimal protocol number is accepted too.
+ * - VNet decision is derived: state `D` ⇒ deny, anything else ⇒ allow.
+ * - An empty counter is NaN (absent); `0` stays 0.
+ */
+import type { FlowBatch } from './flowbatch.js';
+import {
+  FALLBACK,
+  LBRACKET,
+  NEED_MORE,
+  RBRACKET,
+  describeByte,
+  malformed,
+  scanString,
+  stringHasEscape,
+  stringValue,
+} from './json.js';
+import { KNOWN_ENCRYPTION_VALUES } from './records.js';
+
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;
+
+export interface ByteCache {
+  table: Int32Array;
+  mask: number;
+  count: number;
+  hashes: Int32Array;
+  offsets: Int32Array;
+  lengths: Int32Array;
+  /** Caller-defined flag bits per id (the decoder marks known encryption values). */
+  flags: Uint8Array;
+  arena: Uint8Array;
+  arenaLength: number;
+  strings: string[];
+  generation: Int32Array;
+  refs: Uint32Array;
+  currentGeneration: number;
+  /** The dictionary of the batch being filled. */
+  batchStrings: string[];
+  byString: Map<string, number>;
+  /** IPv4 fast index: dotted-quad as a 32-bit key → global id + 1. */
+  ip4Keys: Int32Array;
+  ip4Ids: Int32Array;
+  ip4Count: number;
+}
+
+/** Past this many distinct strings the cache is emptied when the next batch starts. */
+const MAX_ENTRIES = 1 << 18;
+
+export function createByteCache(): ByteCache {
+  const ids = 1024;
+  return {
+    table: new Int32Array(4096),
+    mask: 4095,
+    count: 0,
+    hashes: new Int32Array(ids),
+    offsets: new Int32Array(ids),
+    lengths: new Int32Array(ids),
+    flags: new Uint8Array(ids),
+    arena: new Uint8Array(1 << 16),
+    arenaLength: 0,
+    strings: [],
+    generation: new Int32Array(ids),
+    refs: new Uint32Array(ids),
+    currentGeneration: 1,
+    batchStrings: [],
+    byString: new Map(),
+    ip4Keys: new Int32Array(4096),
+    ip4Ids: new Int32Array(4096),
+    ip4Count: 0,
+  };
+}
+
+/** Starts a new batch dictionary; ids keep their strings, references start over. */
+export function startBatch(cache: ByteCache, strings: string[]): void {
+  if (cache.count > MAX_ENTRIES) clearCache(cache);
+  cache.currentGeneration++;
+  cache.batchStrings = strings;
+}
+
+function clearCache(cache: ByteCache): void {
+  cache.table.fill(0);
+  cache.count = 0;
+  cache.arenaLength = 0;
+  cache.strings.length = 0;
+  cache.generation.fill(0);
+  cache.flags.fill(0);
+  cache.byString.clear();
+  cache.ip4Ids.fill(0);
+  cache.ip4Count = 0;
+}
+
+export function hashBytes(b: Uint8Array, s: number, e: number): number {
+  let h = FNV_OFFSET;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
+  return h;
+}
+
+function growIds(cache: ByteCache): void {
+  const size = cache.hashes.length * 2;
+  const grow = <T extends Int32Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+    const next = make(size);
+    next.set(a);
+    return next;
+  };
+  cache.hashes = grow(cache.hashes, (n) => new Int32Array(n));
+  cache.offsets = grow(cache.offsets, (n) => new Int32Array(n));
+  cache.lengths = grow(cache.lengths, (n) => new Int32Array(n));
+  cache.flags = grow(cache.flags, (n) => new Uint8Array(n));
+  cache.generation = grow(cache.generation, (n) => new Int32Array(n));
+  cache.refs = grow(cache.refs, (n) => new Uint32Array(n));
+}
+
+function growTable(cache: ByteCache): void {
+  const size = cache.table.length * 2;
+  const table = new Int32Array(size);
+  const mask = size - 1;
+  for (let id = 0; id < cache.count; id++) {
+    let i = cache.hashes[id] & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = id + 1;
+  }
+  cache.table = table;
+  cache.mask = mask;
+}
+
+function ip4Slot(key: number, mask: number): number {
+  const h = Math.imul(key, 0x9e3779b1);
+  return (h ^ (h >>> 15)) & mask;
+}
+
+function growIp4(cache: ByteCache): void {
+  const size = cache.ip4Keys.length * 2;
+  const keys = new Int32Array(size);
+  const ids = new Int32Array(size);
+  const mask = size - 1;
+  const oldKeys = cache.ip4Keys;
+  const oldIds = cache.ip4Ids;
+  for (let i = 0; i < oldIds.length; i++) {
+    if (oldIds[i] === 0) continue;
+    let j = ip4Slot(oldKeys[i], mask);
+    while (ids[j] !== 0) j = (j + 1) & mask;
+    keys[j] = oldKeys[i];
+    ids[j] = oldIds[i];
+  }
+  cache.ip4Keys = keys;
+  cache.ip4Ids = ids;
+}
+
+/** Global id of the canonical dotted-quad `b[s, e)` whose 32-bit value is `key`. */
+function idOfIp4(cache: ByteCache, key: number, b: Uint8Array, s: number, e: number): number {
+  const keys = cache.ip4Keys;
+  const ids = cache.ip4Ids;
+  const mask = keys.length - 1;
+  let i = ip4Slot(key, mask);
+  for (;;) {
+    const slot = ids[i];
+    if (slot === 0) break;
+    if (keys[i] === key) return slot - 1;
+    i = (i + 1) & mask;
+  }
+  const id = idOfBytes(cache, b, s, e, hashBytes(b, s, e));
+  keys[i] = key;
+  ids[i] = id + 1;
+  cache.ip4Count++;
+  if (cache.ip4Count * 2 > keys.length) growIp4(cache);
+  return id;
+}
+
+/** Where `scanIp` stopped (the comma after the address, or the bad byte). */
+let ipEnd = 0;
+
+/**
+ * Reads an IP address field at `p` up to its comma and returns its batch reference, or -1.
+ * Canonical IPv4 (no leading zeros) goes through a numeric index; anything else (IPv6, odd
+ * forms) through the byte-keyed cache.
+ */
+function scanIp(b: Uint8Array, p: number, cache: ByteCache): number {
+  const s = p;
+  let key = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  let c = b[p];
+  let simple = true;
+  for (;;) {
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) {
+        simple = false;
+        break;
+      }
+      octet = octet * 10 + (c - 48);
+      digits++;
+    } else if (c === 0x2e) {
+      if (digits === 0 || octet > 255 || dots === 3) {
+        simple = false;
+        break;
+      }
+      key = (key << 8) | octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      break;
+    }
+    c = b[++p];
+  }
+  if (simple && c === COMMA && dots === 3 && digits > 0 && digits <= 3 && octet <= 255) {
+    ipEnd = p;
+    return refOfId(cache, idOfIp4(cache, (key << 8) | octet, b, s, p));
+  }
+  p = s;
+  let h = FNV_OFFSET;
+  c = b[p];
+  while (IP_CHAR[c] === 1) {
+    h = Math.imul(h ^ c, FNV_PRIME);
+    c = b[++p];
+  }
+  ipEnd = p;
+  if (c !== COMMA || p === s) return -1;
+  return refOfBytes(cache, b, s, p, h);
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** The global id of bytes `b[s, e)` whose FNV-1a hash is `h`, adding them if new. */
+export function idOfBytes(cache: ByteCache, b: Uint8Array, s: number, e: number, h: number): number {
+  const len = e - s;
+  const table = cache.table;
+  const mask = cache.mask;
+  let i = h & mask;
+  for (;;) {
+    const slot = table[i];
+    if (slot === 0) break;
+    const id = slot - 1;
+    if (cache.hashes[id] === h && cache.lengths[id] === len) {
+      const arena = cache.arena;
+      let o = cache.offsets[id];
+      let k = s;
+      while (k < e && arena[o] === b[k]) {
+        o++;
+        k++;
+      }
+      if (k === e) return id;
+    }
+    i = (i + 1) & mask;
+  }
+  const id = cache.count;
+  if (id >= cache.hashes.length) growIds(cache);
+  if (cache.arenaLength + len > cache.arena.length) {
+    const arena = new Uint8Array(Math.max(cache.arena.length * 2, cache.arenaLength + len));
+    arena.set(cache.arena.subarray(0, cache.arenaLength));
+    cache.arena = arena;
+  }
+  cache.arena.set(b.subarray(s, e), cache.arenaLength);
+  cache.hashes[id] = h;
+  cache.offsets[id] = cache.arenaLength;
+  cache.lengths[id] = len;
+  cache.flags[id] = 0;
+  cache.generation[id] = 0;
+  cache.arenaLength += len;
+  cache.strings[id] = decoder.decode(b.subarray(s, e));
+  cache.count = id + 1;
+  table[i] = id + 1;
+  if (cache.count * 2 > table.length) growTable(cache);
+  return id;
+}
+
+/** The current batch's dictionary reference for global id `id`. */
+export function refOfId(cache: ByteCache, id: number): number {
+  if (cache.generation[id] === cache.currentGeneration) return cache.refs[id];
+  const ref = cache.batchStrings.length;
+  cache.batchStrings.push(cache.strings[id]);
+  cache.generation[id] = cache.currentGeneration;
+  cache.refs[id] = ref;
+  return ref;
+}
+
+export function refOfBytes(cache: ByteCache, b: Uint8Array, s: number, e: number, h: number): number {
+  return refOfId(cache, idOfBytes(cache, b, s, e, h));
+}
+
+const encoder = new TextEncoder();
+
+/** The global id of a JS string (slow path: escaped strings, block ids, source names). */
+export function idOfString(cache: ByteCache, value: string): number {
+  let id = cache.byString.get(value);
+  if (id !== undefined && id < cache.count && cache.strings[id] === value) return id;
+  const bytes = encoder.encode(value);
+  id = idOfBytes(cache, bytes, 0, bytes.length, hashBytes(bytes, 0, bytes.length));
+  cache.byString.set(value, id);
+  return id;
+}
+
+export function refOfString(cache: ByteCache, value: string): number {
+  return refOfId(cache, idOfString(cache, value));
+}
+
+
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+
+/** 1 for bytes allowed in an IP address field (hex digits, `.`, `:`). */
+const IP_CHAR = new Uint8Array(256);
+for (const ch of '0123456789abcdefABCDEF.:') IP_CHAR[ch.charCodeAt(0)] = 1;
+/** 1 for bytes allowed in an encryption value (`NX_HW_NOT_SUPPORTED` and the like). */
+const WORD_CHAR = new Uint8Array(256);
+for (const ch of '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_') {
+  WORD_CHAR[ch.charCodeAt(0)] = 1;
+}
+
+/** Flag bit on cache ids that are documented encryption values. */
+export const KNOWN_ENCRYPTION_FLAG = 1;
+/** Flag bit on cache ids whose known-ness has been computed. */
+export const CHECKED_FLAG = 2;
+
+export interface TupleFailure {
+  /** 0-based index of the bad field; equal to the arity when there are too many fields. */
+  field: number;
+  /** Buffer index where scanning stopped. */
+  offset: number;
+}
+
+export const tupleFailure: TupleFailure = { field: 0, offset: 0 };
+
+function fail(field: number, offset: number): number {
+  tupleFailure.field = field;
+  tupleFailure.offset = offset;
+  return -1;
+}
+
+/** Encryption cache id of the last VNet tuple parsed (for unknown-value counting). */
+let lastEncryptionId = -1;
+
+export function parseVnetTuple(b: Uint8Array, p: number, batch: FlowBatch, r: number, cache: ByteCache): number {
+  // 0: timestamp
+  let s = p;
+  let v = 0;
+  let c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p === s || p - s > 16) return fail(0, p);
+  batch.time_ms[r] = v < 1e11 ? v * 1000 : v;
+  // 1: source IP
+  let ref = scanIp(b, p + 1, cache);
+  if (ref < 0) return fail(1, ipEnd);
+  batch.src_ip[r] = ref;
+  // 2: destination IP
+  ref = scanIp(b, ipEnd + 1, cache);
+  if (ref < 0) return fail(2, ipEnd);
+  batch.dst_ip[r] = ref;
+  p = ipEnd;
+  // 3: source port
+  s = ++p;
+  v = 0;
+  c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p === s || p - s > 5 || v > 65535) return fail(3, p);
+  batch.src_port[r] = v;
+  // 4: destination port
+  s = ++p;
+  v = 0;
+  c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p === s || p - s > 5 || v > 65535) return fail(4, p);
+  batch.dst_port[r] = v;
+  // 5: protocol (IANA number)
+  s = ++p;
+  v = 0;
+  c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p === s || p - s > 3 || v > 255) return fail(5, p);
+  batch.protocol[r] = v;
+  // 6: direction
+  c = b[++p];
+  if (c === 0x49) batch.direction[r] = 0;
+  else if (c === 0x4f) batch.direction[r] = 1;
+  else return fail(6, p);
+  if (b[++p] !== COMMA) return fail(6, p);
+  // 7: state; decision derived from it
+  c = b[++p];
+  if (c === 0x42) batch.state[r] = 1;
+  else if (c === 0x43) batch.state[r] = 2;
+  else if (c === 0x45) batch.state[r] = 3;
+  else if (c === 0x44) batch.state[r] = 4;
+  else return fail(7, p);
+  batch.decision[r] = c === 0x44 ? 1 : 0;
+  if (b[++p] !== COMMA) return fail(7, p);
+  // 8: encryption
+  s = ++p;
+  let h = FNV_OFFSET;
+  c = b[p];
+  while (WORD_CHAR[c] === 1) {
+    h = Math.imul(h ^ c, FNV_PRIME);
+    c = b[++p];
+  }
+  if (c !== COMMA || p === s) return fail(8, p);
+  const encId = idOfBytes(cache, b, s, p, h);
+  lastEncryptionId = encId;
+  batch.encryption[r] = refOfId(cache, encId);
+  // 9–12: counters, empty ⇒ NaN
+  return parseCounters(b, p, batch, r, 9);
+}
+
+/** Parses the 4 counters after the comma at `p`; `first` is the index of the first counter field. */
+function parseCounters(b: Uint8Array, p: number, batch: FlowBatch, r: number, first: number): number {
+  let s = ++p;
+  let v = 0;
+  let c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p - s > 16) return fail(first, p);
+  batch.packets_s2d[r] = p === s ? NaN : v;
+  s = ++p;
+  v = 0;
+  c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p - s > 16) return fail(first + 1, p);
+  batch.bytes_s2d[r] = p === s ? NaN : v;
+  s = ++p;
+  v = 0;
+  c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p - s > 16) return fail(first + 2, p);
+  batch.packets_d2s[r] = p === s ? NaN : v;
+  s = ++p;
+  v = 0;
+  c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (p - s > 16) return fail(first + 3, p);
+  if (c !== QUOTE) return fail(c === COMMA ? first + 4 : first + 3, p);
+  batch.bytes_d2s[r] = p === s ? NaN : v;
+  return p + 1;
+}
+
+/** Parses an NSG tuple: 8 fields for version 1, 13 for version 2. */
+export function parseNsgTuple(
+  b: Uint8Array,
+  p: number,
+  batch: FlowBatch,
+  r: number,
+  cache: ByteCache,
+  version: 1 | 2,
+): number {
+  let s = p;
+  let v = 0;
+  let c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p === s || p - s > 16) return fail(0, p);
+  batch.time_ms[r] = v < 1e11 ? v * 1000 : v;
+  let ref = scanIp(b, p + 1, cache);
+  if (ref < 0) return fail(1, ipEnd);
+  batch.src_ip[r] = ref;
+  ref = scanIp(b, ipEnd + 1, cache);
+  if (ref < 0) return fail(2, ipEnd);
+  batch.dst_ip[r] = ref;
+  p = ipEnd;
+  s = ++p;
+  v = 0;
+  c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p === s || p - s > 5 || v > 65535) return fail(3, p);
+  batch.src_port[r] = v;
+  s = ++p;
+  v = 0;
+  c = b[p];
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = b[++p];
+  }
+  if (c !== COMMA || p === s || p - s > 5 || v > 65535) return fail(4, p);
+  batch.dst_port[r] = v;
+  // 5: protocol, T/U or a number
+  s = ++p;
+  c = b[p];
+  if (c === 0x54) {
+    batch.protocol[r] = 6;
+    c = b[++p];
+  } else if (c === 0x55) {
+    batch.protocol[r] = 17;
+    c = b[++p];
+  } else {
+    v = 0;
+    while (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      c = b[++p];
+    }
+    if (p === s || p - s > 3 || v > 255) return fail(5, p);
+    batch.protocol[r] = v;
+  }
+  if (c !== COMMA) return fail(5, p);
+  c = b[++p];
+  if (c === 0x49) batch.direction[r] = 0;
+  else if (c === 0x4f) batch.direction[r] = 1;
+  else return fail(6, p);
+  if (b[++p] !== COMMA) return fail(6, p);
+  // 7: decision
+  c = b[++p];
+  if (c === 0x41) batch.decision[r] = 0;
+  else if (c === 0x44) batch.decision[r] = 1;
+  else return fail(7, p);
+  c = b[++p];
+  batch.encryption[r] = 0xffffffff;
+  if (version === 1) {
+    if (c !== QUOTE) return fail(c === COMMA ? 8 : 7, p);
+    batch.state[r] = 0;
+    batch.packets_s2d[r] = NaN;
+    batch.bytes_s2d[r] = NaN;
+    batch.packets_d2s[r] = NaN;
+    batch.bytes_d2s[r] = NaN;
+    return p + 1;
+  }
+  if (c !== COMMA) return fail(c === QUOTE ? 8 : 7, p);
+  // 8: state (no D in NSG: a deny is the decision field)
+  c = b[++p];
+  if (c === 0x42) batch.state[r] = 1;
+  else if (c === 0x43) batch.state[r] = 2;
+  else if (c === 0x45) batch.state[r] = 3;
+  else return fail(8, p);
+  if (b[++p] !== COMMA) return fail(8, p);
+  return parseCounters(b, p, batch, r, 9);
+}
+
+const VNET_FIELDS = [
+  'timestamp',
+  'source IP',
+  'destination IP',
+  'source port',
+  'destination port',
+  'protocol',
+  'direction (I/O)',
+  'flow state (B/C/E/D)',
+  'encryption',
+  'packets sent',
+  'bytes sent',
+  'packets received',
+  'bytes received',
+];
+const NSG_FIELDS = [
+  'timestamp',
+  'source IP',
+  'destination IP',
+  'source port',
+  'destination port',
+  'protocol (T/U)',
+  'direction (I/O)',
+  'decision (A/D)',
+  'flow state (B/C/E)',
+  'packets sent',
+  'bytes sent',
+  'packets received',
+  'bytes received',
+];
+
+/** A one-line reason for a failed tuple, given its text. */
+export function describeTupleFailure(version: 1 | 2 | 4, text: string, field: number): string {
+  const arity = version === 1 ? 8 : 13;
+  const count = text.split(',').length;
+  const shown = text.length > 160 ? text.slice(0, 160) + '…' : text;
+  if (count !== arity) {
+    return `tuple "${shown}" has ${count} fields, version ${version} tuples have ${arity}`;
+  }
+  const names = version === 4 ? VNET_FIELDS : NSG_FIELDS;
+  const name = names[Math.min(field, names.length - 1)];
+  return `tuple "${shown}": bad ${name} "${text.split(',')[field] ?? ''}"`;
+}
+
+/** Reason key for lenient-mode counts (no tuple text, so counts group). */
+export function tupleFailureKey(version: 1 | 2 | 4, text: string, field: number): string {
+  const arity = version === 1 ? 8 : 13;
+  if (text.split(',').length !== arity) return `wrong field count for version ${version}`;
+  const names = version === 4 ? VNET_FIELDS : NSG_FIELDS;
+  return `bad ${names[Math.min(field, names.length - 1)]}`;
+}
+
+
+const KNOWN_ENCRYPTION = new Set<string>(KNOWN_ENCRYPTION_VALUES);
+
+/** What `scanTupleArray` needs from the decoder. */
+export interface TupleScanContext {
+  /** The batch rows go into; `grow` replaces it when full. */
+  batch: FlowBatch;
+  cache: ByteCache;
+  /** Index of the next tuple within the current record (across groups). */
+  tupleIndex: number;
+  /** Unknown encryption values seen in the current record. */
+  unknownEncryption: string[];
+  /** Returns a batch with room for more rows (and stores it in `batch`). */
+  grow(): FlowBatch;
+  /** A tuple failed to parse: throws in strict mode, counts it in lenient mode. */
+  bad(version: 1 | 2 | 4, text: string, field: number, offset: number): void;
+}
+
+function ws(b: Uint8Array, p: number, n: number): number {
+  while (p < n) {
+    const c = b[p];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
+    else return p;
+  }
+  throw NEED_MORE;
+}
+
+/** Scans one `flowTuples` array starting at (whitespace before) its `[`; appends rows. */
+export function scanTupleArray(ctx: TupleScanContext, b: Uint8Array, p: number, n: number, version: 1 | 2 | 4): number {
+  p = ws(b, p, n);
+  if (b[p] !== LBRACKET) throw malformed(`"flowTuples" must be an array, found ${describeByte(b[p])}`, p);
+  p = ws(b, p + 1, n);
+  if (b[p] === RBRACKET) return p + 1;
+  const cache = ctx.cache;
+  let batch = ctx.batch;
+  let capacity = batch.time_ms.length;
+  for (;;) {
+    let c = b[p];
+    if (c !== QUOTE) {
+      p = ws(b, p, n);
+      c = b[p];
+      if (c !== QUOTE) throw malformed(`a flow tuple must be a string, found ${describeByte(c)}`, p);
+    }
+    const r = batch.length;
+    if (r >= capacity) {
+      batch = ctx.grow();
+      capacity = batch.time_ms.length;
+    }
+    // Near the end of the buffer, make sure the closing quote is there before parsing, so the
+    // parsers never read past the buffer (out-of-bounds reads make V8 deoptimise them).
+    if (n - p < 512) scanString(b, p, n);
+    const end =
+      version === 4 ? parseVnetTuple(b, p + 1, batch, r, cache) : parseNsgTuple(b, p + 1, batch, r, cache, version);
+    if (end >= 0) {
+      batch.length = r + 1;
+      if (version === 4) {
+        const id = lastEncryptionId;
+        let f = cache.flags[id];
+        if ((f & KNOWN_ENCRYPTION_FLAG) === 0) {
+          if ((f & CHECKED_FLAG) === 0) {
+            f = CHECKED_FLAG | (KNOWN_ENCRYPTION.has(cache.strings[id]) ? KNOWN_ENCRYPTION_FLAG : 0);
+            cache.flags[id] = f;
+          }
+          if ((f & KNOWN_ENCRYPTION_FLAG) === 0) ctx.unknownEncryption.push(cache.strings[id]);
+        }
+      }
+      p = end;
+    } else {
+      if (tupleFailure.offset >= n) throw NEED_MORE;
+      const e = scanString(b, p, n);
+      if (stringHasEscape) throw FALLBACK;
+      ctx.bad(version, stringValue(b, p, e, false), tupleFailure.field, p);
+      p = e;
+    }
+    ctx.tupleIndex++;
+    c = b[p];
+    if (c === COMMA) {
+      p++;
+      continue;
+    }
+    if (c === RBRACKET) return p + 1;
+    p = ws(b, p, n);
+    c = b[p];
+    if (c === COMMA) {
+      p++;
+      continue;
+    }
+    if (c === RBRACKET) return p + 1;
+    throw malformed(`expected ',' or ']' after a flow tuple, found ${describeByte(c)}`, p);
+  }
+}
+
+/**
+ * Parses one tuple given as a JS string (generic path); returns true when it parsed and the row
+ * was appended, else calls `ctx.bad`.
+ */
+export function parseTupleText(ctx: TupleScanContext, text: string, version: 1 | 2 | 4, offset: number): void {
+  const buf = Buffer.from(text + '"', 'utf8');
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  let batch = ctx.batch;
+  const r = batch.length;
+  if (r >= batch.time_ms.length) batch = ctx.grow();
+  const end =
+    version === 4 ? parseVnetTuple(bytes, 0, batch, r, ctx.cache) : parseNsgTuple(bytes, 0, batch, r, ctx.cache, version);
+  if (end === bytes.length) {
+    batch.length = r + 1;
+    if (version === 4) {
+      const value = ctx.cache.strings[lastEncryptionId];
+      if (!KNOWN_ENCRYPTION.has(value)) ctx.unknownEncryption.push(value);
+    }
+  } else {
+    ctx.bad(version, text, end < 0 ? tupleFailure.field : version === 1 ? 8 : 13, offset);
+  }
+  ctx.tupleIndex++;
+}
