@@ -79,7 +79,13 @@ function jsValue(v: unknown): unknown {
 
 export async function chExec(url: string, sql: string, settings: Record<string, string | number> = {}): Promise<string> {
   const params = new URLSearchParams({ output_format_json_quote_64bit_integers: '0', ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)])) });
-  const res = await fetch(`${url}/?${params}`, { method: 'POST', body: sql });
+  let res: Response;
+  try {
+    res = await fetch(`${url}/?${params}`, { method: 'POST', body: sql });
+  } catch {
+    // ClickHouse 18.16 closes idle keep-alive sockets; one retry on a fresh connection.
+    res = await fetch(`${url}/?${params}`, { method: 'POST', body: sql, headers: { connection: 'close' } });
+  }
   const text = await res.text();
   if (!res.ok) throw new Error(`ClickHouse: ${text.trim()}\nSQL: ${sql}`);
   return text;
