@@ -22,6 +22,7 @@
  */
 import { FlowLogFormatError } from '../errors.js';
 import { allocateFlowBatch, capacityOf, NULL_REF, type FlowBatch } from './flowbatch.js';
+import type { FlowLogRecord } from './records.js';
 import {
   COLON,
   COMMA,
@@ -1005,4 +1006,35 @@ export async function decodeStream(
   const decoder = createDecoder(options);
   for await (const chunk of stream) decoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   return decoder.end();
+}
+
+/**
+ * Decodes whole records into Azure-shaped objects (for round trips, inspection and tools; not the
+ * ingestion path). Framing is the same as the row decoder's: whole blobs, fragments with leading
+ * commas, whitespace. Throws `FlowLogFormatError` on malformed input.
+ */
+export function decodeRecords(bytes: Uint8Array | string, options: { source?: string } = {}): FlowLogRecord[] {
+  const records: FlowLogRecord[] = [];
+  const source = options.source;
+  const sink = (value: JsonValue, index: number): void => {
+    const fail = (reason: string): never => {
+      throw new FlowLogFormatError(reason, { source, record: index });
+    };
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('record is not a JSON object');
+    const isVnet = typeof value.flowRecords === 'object' && value.flowRecords !== null;
+    const props = value.properties;
+    const isNsg = typeof props === 'object' && props !== null && !Array.isArray(props) && (props.Version === 1 || props.Version === 2);
+    if (isVnet === isNsg) {
+      return fail(
+        value.records !== undefined
+          ? 'record nests its own "records" array; records must not nest'
+          : 'record is neither a VNet (flowRecords) nor an NSG (properties.Version 1/2) flow-log record',
+      );
+    }
+    records.push(value as unknown as FlowLogRecord);
+  };
+  const decoder = createDecoderInternal({ source, onBatch: () => {} }, sink, false);
+  decoder.push(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes);
+  decoder.end();
+  return records;
 }

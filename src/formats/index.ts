@@ -11,6 +11,7 @@ export {
   createDecoder,
   decodeBuffer,
   decodeNsg,
+  decodeRecords,
   decodeStream,
   decodeVnetV4,
   emptyStats,
@@ -19,4 +20,4 @@ export {
   type DecodeOptions,
   type DecodeStats,
   type FlowDecoder,
-} from "./decode.js";
+} from './decode.js';
