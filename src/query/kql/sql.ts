@@ -672,7 +672,7 @@ function fn(g: Gen, e: Extract<Expr, { k: 'fn' }>, cols: Column[]): string {
     }
     case 'split': {
       const delim = a[1];
-      return d ? `string_split(${a[0]}, ${delim})` : `splitByString(${delim}, ${a[0]})`;
+      return d ? `string_split(${a[0]}, ${delim})` : `splitByString(${delim}, ifNull(${a[0]}, ''))`;
     }
     case 'index': {
       const arr = a[0];
@@ -716,12 +716,16 @@ function fn(g: Gen, e: Extract<Expr, { k: 'fn' }>, cols: Column[]): string {
     case 'isnotnull':
       if (t(0) === 'string' || t(0) === 'guid') return d ? 'TRUE' : '1';
       return `(${a[0]} IS NOT NULL)`;
-    case 'iif':
-      return d ? `(CASE WHEN ${a[0]} THEN ${a[1]} ELSE ${a[2]} END)` : `multiIf(${a[0]}, ${a[1]}, ${a[2]})`;
+    case 'iif': {
+      // ClickHouse needs one branch type (no Int64/Float64 supertype); Kusto already decided it.
+      const br = (x: string) => (d || e.type === 'dynamic' ? x : `CAST(${x} AS ${chNullable(e.type)})`);
+      return d ? `(CASE WHEN ${a[0]} THEN ${a[1]} ELSE ${a[2]} END)` : `multiIf(${a[0]}, ${br(a[1])}, ${br(a[2])})`;
+    }
     case 'case': {
       const pairs: string[] = [];
-      for (let i = 0; i + 1 < a.length; i += 2) pairs.push(d ? `WHEN ${a[i]} THEN ${a[i + 1]}` : `${a[i]}, ${a[i + 1]}`);
-      const other = a[a.length - 1];
+      const br = (x: string) => (d || e.type === 'dynamic' ? x : `CAST(${x} AS ${chNullable(e.type)})`);
+      for (let i = 0; i + 1 < a.length; i += 2) pairs.push(d ? `WHEN ${a[i]} THEN ${a[i + 1]}` : `${a[i]}, ${br(a[i + 1])}`);
+      const other = br(a[a.length - 1]);
       return d ? `(CASE ${pairs.join(' ')} ELSE ${other} END)` : `multiIf(${pairs.join(', ')}, ${other})`;
     }
     case 'extract': {
@@ -850,7 +854,7 @@ function aggregate(g: Gen, a: Aggregate, cols: Column[]): string[] {
     case 'count':
       return [d ? 'count(*)' : 'toInt64(count())'];
     case 'countif':
-      return [d ? `count(*) FILTER (WHERE ${x[0]})` : `toInt64(countIf(${x[0]}))`];
+      return [d ? `count(*) FILTER (WHERE ${x[0]})` : `toInt64(countIf(ifNull(${x[0]}, 0)))`];
     case 'sum':
       return [d ? `CAST(sum(${x[0]}) AS ${duckType(a.type)})` : guard(x[0], `CAST(sum(${x[0]}) AS ${chNullable(a.type)})`)];
     case 'sumif':
