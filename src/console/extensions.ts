@@ -32,34 +32,30 @@ export function renderHint(kql: string): string | undefined {
   return m?.[1];
 }
 
+/** The KQL translator of src/query (Kusto.Language parser → plan → SQL for the dialect). */
 export async function loadKqlTranslator(): Promise<KqlTranslator | null> {
-  let mod: Record<string, unknown>;
+  let mod: { explainKql?: AnyFn; KqlError?: new (...a: never[]) => Error };
   try {
-    mod = (await import('../query/index.js')) as Record<string, unknown>;
+    mod = (await import('../query/index.js')) as typeof mod;
   } catch {
     return null;
   }
-  const fn = (mod.translateKql ?? mod.kqlToSql ?? mod.translate) as AnyFn | undefined;
-  if (typeof fn !== 'function') return null;
+  const explain = mod.explainKql;
+  if (typeof explain !== 'function') return null;
   return async (kql, dialect) => {
-    let out: unknown;
+    let out: { sql?: string; chart?: { type?: string } | null };
     try {
-      out = await fn(kql, dialect);
+      out = explain(kql, dialect) as typeof out;
     } catch (err) {
       throw toKqlError(err);
     }
-    if (typeof out === 'string') return { sql: out, render: renderHint(kql) };
-    const o = out as { sql?: string; errors?: unknown[]; diagnostics?: unknown[]; render?: unknown; renderHint?: unknown };
-    const errs = o.errors ?? o.diagnostics;
-    if (Array.isArray(errs) && errs.length && !o.sql) throw toKqlError({ errors: errs });
-    if (typeof o.sql !== 'string') throw new KqlTranslationError([{ message: 'the KQL translator returned no SQL' }]);
-    const render = typeof o.render === 'string' ? o.render : (o.render as { kind?: string } | undefined)?.kind ?? (typeof o.renderHint === 'string' ? o.renderHint : undefined);
-    return { sql: o.sql, render: render ?? renderHint(kql) };
+    if (typeof out?.sql !== 'string') throw new KqlTranslationError([{ message: 'the KQL translator returned no SQL' }]);
+    return { sql: out.sql, render: out.chart?.type ?? renderHint(kql) };
   };
 }
 
 function toKqlError(err: unknown): KqlTranslationError {
-  const e = err as { message?: string; errors?: unknown[]; line?: number; column?: number; location?: { line?: number; column?: number } };
+  const e = err as { message?: string; reason?: string; errors?: unknown[]; line?: number; column?: number; location?: { line?: number; column?: number } };
   if (Array.isArray(e?.errors)) {
     return new KqlTranslationError(
       e.errors.map((x) => {
@@ -69,7 +65,7 @@ function toKqlError(err: unknown): KqlTranslationError {
     );
   }
   return new KqlTranslationError([
-    { message: String(e?.message ?? err), line: e?.line ?? e?.location?.line, column: e?.column ?? e?.location?.column },
+    { message: String(e?.message ?? e?.reason ?? err), line: e?.line ?? e?.location?.line, column: e?.column ?? e?.location?.column },
   ]);
 }
 
@@ -80,16 +76,72 @@ export interface CoverageResult {
   result?: unknown;
 }
 
-/** Runs the coverage planner on the loaded scenario, when both exist. */
-export async function runCoverage(scenario: unknown): Promise<CoverageResult> {
-  let mod: Record<string, unknown>;
+/**
+ * Runs the coverage planner (src/coverage) on the loaded scenario: the article's table computed
+ * for this topology, and per traffic pattern which flow log records it and why not.
+ */
+export async function runCoverage(scenario: unknown, profile = 'ga'): Promise<CoverageResult> {
+  let mod: { coverage?: AnyFn; coverageTable?: AnyFn };
   try {
-    mod = (await import('../coverage/index.js')) as Record<string, unknown>;
-  } catch {
+    mod = (await import('../coverage/index.js')) as typeof mod;
+  } catch (err) {
+    return { available: false, reason: `coverage planner failed to load: ${(err as Error).message}` };
+  }
+  if (typeof mod.coverage !== 'function' || typeof mod.coverageTable !== 'function') {
     return { available: false, reason: 'coverage planner not available in this build' };
   }
-  const fn = (mod.planCoverage ?? mod.coverage ?? mod.analyzeCoverage ?? mod.coverageReport) as AnyFn | undefined;
-  if (typeof fn !== 'function') return { available: false, reason: 'coverage planner not available in this build' };
   if (!scenario) return { available: false, reason: 'no topology loaded: start the console with --scenario FILE' };
-  return { available: true, result: await fn(scenario) };
+  const report = mod.coverage(scenario, { profile }) as CoverageReportShape;
+  const table = mod.coverageTable(report) as CoverageTableShape;
+  const outcome = (c: TypeCoverageShape) =>
+    c.outcome === 'recorded' ? `recorded by ${c.flowLog} [${c.states.join('')}]` : c.outcome === 'conditional' ? `only if the NSG order favours it (${c.flowLog})` : `not recorded: ${c.reasonCode ?? c.reason ?? ''}`;
+  return {
+    available: true,
+    result: {
+      summary: { scenario: report.scenario, profile: report.profile, 'blob hour': report.at, 'NSG evaluation order': report.nsgEvaluationOrder },
+      'What each flow-log type records': table.rows.map((r) => ({
+        'flow-log type': r.title,
+        ...Object.fromEntries(table.columns.map((c) => [c.title, `${r.cells[c.key].value} (${r.cells[c.key].recorded}/${r.cells[c.key].total})`])),
+      })),
+      'Flow logs': report.flowLogs,
+      'Traffic patterns': report.probes.flatMap((p) =>
+        p.sides.map((side) => ({
+          pattern: p.pattern,
+          flow: `${p.from} → ${p.to} ${p.protocol === 6 ? 'TCP' : p.protocol === 17 ? 'UDP' : p.protocol}/${p.dstPort}`,
+          NIC: side.nic,
+          direction: side.direction,
+          decision: `${side.allowed ? 'allowed' : 'denied'} (${side.rule})`,
+          'NSG flow logs': outcome(side.nsg),
+          'VNet flow logs': outcome(side.vnet),
+        })),
+      ),
+    },
+  };
+}
+
+interface TypeCoverageShape {
+  outcome: string;
+  flowLog: string | null;
+  states: string[];
+  reason: string | null;
+  reasonCode: string | null;
+}
+interface CoverageReportShape {
+  scenario: string;
+  profile: string;
+  at: string;
+  nsgEvaluationOrder: string;
+  flowLogs: unknown[];
+  probes: {
+    pattern: string;
+    from: string;
+    to: string;
+    protocol: number;
+    dstPort: number;
+    sides: { nic: string; direction: string; allowed: boolean; rule: string; nsg: TypeCoverageShape; vnet: TypeCoverageShape }[];
+  }[];
+}
+interface CoverageTableShape {
+  columns: readonly { key: string; title: string }[];
+  rows: { title: string; cells: Record<string, { value: string; recorded: number; total: number }> }[];
 }
