@@ -215,6 +215,8 @@ export function createDecoderInternal(
   let state: State = State.Start;
   let needSeparator = false;
   let lastWasComma = false;
+  /** Set when lenient recovery moved the read position (the next record needs no comma). */
+  let resynced = false;
   let recordIndex = options.firstRecordIndex ?? 0;
   let ended = false;
 
@@ -763,6 +765,7 @@ export function createDecoderInternal(
 
   /** Lenient recovery: finds the next `{"time"` at or after `from`. */
   function resync(from: number): number {
+    resynced = true;
     const view = Buffer.from(b.buffer, b.byteOffset, n);
     const at = view.indexOf(RESYNC_PATTERN, from);
     if (at < 0) {
@@ -815,9 +818,12 @@ export function createDecoderInternal(
               p = framingError('missing comma between records', p);
               continue;
             }
+            resynced = false;
             p = recordStep(p);
-            needSeparator = true;
-            lastWasComma = false;
+            if (!resynced) {
+              needSeparator = true;
+              lastWasComma = false;
+            }
           } else if (c === COMMA) {
             if (!needSeparator) {
               p = framingError('unexpected comma between records', p);
