@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { RegisterCommand } from './program.js';
 // COMMAND IMPORTS (one line per command)
 import { register as registerCoverage } from './commands/coverage.js';
+import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerEmulate } from './commands/emulate.js';
 import { register as registerQuery } from './commands/query.js';
 import { register as registerIngest } from './commands/ingest.js';
@@ -14,6 +15,7 @@ const { version } = require('../../package.json') as { version: string };
 const commands: RegisterCommand[] = [
   // COMMAND LIST (one line per command)
   registerCoverage,
+  registerMigrate,
   registerEmulate,
   registerQuery,
   registerIngest,

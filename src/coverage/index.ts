@@ -8,3 +8,6 @@ export { probesFor, endpointLabel, type Probe, type ProbeKind } from './patterns
 export * from './coverage.js';
 export * from './table.js';
 export { loadCoverageInput, type CoverageInput } from './input.js';
+export * from './migrate.js';
+export { renderBicep, bicepIdentifier, type BicepFile } from './bicep.js';
+export { readStoreVolume, type StoreVolume, type NicVolume } from './volume.js';
