@@ -26,6 +26,7 @@ import {
 } from '../model/index.js';
 import { ALL_PROTOCOLS_MASK, buildClassifier, type Classifier, type ClassifierRule, type FlatRanges } from './classifier.js';
 import { compileOptionsSchema, type CompileOptions } from './config.js';
+import { createIntMap, intMapGet, intMapSet, type IntMap } from './int-map.js';
 import { DEFAULT_RULES, defaultRuleFlowLogName, userRuleFlowLogName, type RuleRef } from './rules.js';
 
 /** Per NIC: classifier indices (or -1) for each evaluation point, and NSG indices for logging. */
@@ -47,9 +48,11 @@ export interface Policy {
   /** Flat copy of `nics` for the hot path: 8 ints per NIC (see `NIC_STRIDE`). */
   nicTable: Int32Array;
   /** Exact private IP → NIC index (first owner). */
-  nicByIp: Map<number, number>;
+  nicByIp: IntMap;
   /** NIC public IP → NIC index. */
-  nicByPublicIp: Map<number, number>;
+  nicByPublicIp: IntMap;
+  /** Per rule index: 0 Allow, 1 AlwaysAllow, 2 Deny. */
+  ruleAccess: Int8Array;
   /** NIC index → primary private IP as a number. */
   nicPrimaryIp: Float64Array;
   options: Required<ReturnType<typeof compileOptionsSchema.parse>>;
@@ -368,16 +371,17 @@ export function compilePolicy(scenario: Scenario, opts: CompileOptions & { servi
       i * NIC_STRIDE,
     );
   });
-  const nicByIp = new Map<number, number>();
-  const nicByPublicIp = new Map<number, number>();
+  const nicByIp = createIntMap(s.nics.length * 2);
+  const nicByPublicIp = createIntMap(s.nics.length);
   const nicPrimaryIp = new Float64Array(s.nics.length);
   s.nics.forEach((nic, i) => {
     for (const ip of nic.privateIps) {
       const n = (parseIpv4Cidr(ip) as Ipv4Range).first;
-      if (!nicByIp.has(n)) nicByIp.set(n, i);
+      if (intMapGet(nicByIp, n) < 0) intMapSet(nicByIp, n, i);
     }
     nicPrimaryIp[i] = (parseIpv4Cidr(nic.privateIps[0]) as Ipv4Range).first;
-    if (nic.publicIp) nicByPublicIp.set((parseIpv4Cidr(nic.publicIp.ipAddress) as Ipv4Range).first, i);
+    if (nic.publicIp) intMapSet(nicByPublicIp, (parseIpv4Cidr(nic.publicIp.ipAddress) as Ipv4Range).first, i);
   });
-  return { scenario, index, rules, classifiers, nics, nicTable, nicByIp, nicByPublicIp, nicPrimaryIp, options, virtualNetworkTag };
+  const ruleAccess = Int8Array.from(rules.map((r) => (r.access === 'Deny' ? 2 : r.access === 'AlwaysAllow' ? 1 : 0)));
+  return { scenario, index, rules, ruleAccess, classifiers, nics, nicTable, nicByIp, nicByPublicIp, nicPrimaryIp, options, virtualNetworkTag };
 }

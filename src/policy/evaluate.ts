@@ -17,6 +17,7 @@ import { parseIpv4 } from '../model/index.js';
 import type { Direction, NsgEvaluationOrder } from '../model/index.js';
 import { classify, protocolSlot } from './classifier.js';
 import { NIC_STRIDE, type Policy } from './compile.js';
+import { intMapGet } from './int-map.js';
 import type { NsgOrder } from './config.js';
 import type { RuleRef } from './rules.js';
 
@@ -116,16 +117,6 @@ function orderCode(o: NsgOrder | undefined): number {
   return o === 'subnet-first' ? ORDER_SUBNET_FIRST : o === 'nic-first' ? ORDER_NIC_FIRST : ORDER_DOCUMENTED;
 }
 
-/** 0 Allow, 1 AlwaysAllow, 2 Deny, per rule index (cached on the policy object). */
-const accessCache = new WeakMap<Policy, Int8Array>();
-function accessCodes(p: Policy): Int8Array {
-  let a = accessCache.get(p);
-  if (!a) {
-    a = Int8Array.from(p.rules.map((r) => (r.access === 'Deny' ? 2 : r.access === 'AlwaysAllow' ? 1 : 0)));
-    accessCache.set(p, a);
-  }
-  return a;
-}
 
 // Results of the last `evalSide` call (module scratch keeps the hot path allocation-free).
 let sideAllowed = false;
@@ -239,16 +230,16 @@ function evaluateCore(
   dstNicHint: number,
   trace: ChainStep[] | null,
 ): void {
-  const access = accessCodes(p);
+  const access = p.ruleAccess;
   const slot = protocolSlot(protocol);
   let srcNic = srcNicHint;
   let src = srcIp;
   if (srcNic < 0) {
-    const n = p.nicByIp.get(srcIp);
-    if (n !== undefined) srcNic = n;
+    const n = intMapGet(p.nicByIp, srcIp);
+    if (n >= 0) srcNic = n;
     else {
-      const pub = p.nicByPublicIp.get(srcIp);
-      if (pub !== undefined) {
+      const pub = intMapGet(p.nicByPublicIp, srcIp);
+      if (pub >= 0) {
         srcNic = pub;
         src = p.nicPrimaryIp[pub];
       }
@@ -258,11 +249,11 @@ function evaluateCore(
   let dst = dstIp;
   lastTranslatedDst = -1;
   if (dstNic < 0) {
-    const n = p.nicByIp.get(dstIp);
-    if (n !== undefined) dstNic = n;
+    const n = intMapGet(p.nicByIp, dstIp);
+    if (n >= 0) dstNic = n;
     else {
-      const pub = p.nicByPublicIp.get(dstIp);
-      if (pub !== undefined) {
+      const pub = intMapGet(p.nicByPublicIp, dstIp);
+      if (pub >= 0) {
         dstNic = pub;
         dst = p.nicPrimaryIp[pub];
         lastTranslatedDst = dst;

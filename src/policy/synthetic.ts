@@ -73,7 +73,7 @@ export function syntheticPolicyScenario(opts: SyntheticPolicyOptions = {}): Scen
     const src = address(v);
     const dst = address(v);
     const ports = rnd() < 0.2 ? { destinationPortRanges: [port(), port(), port()].filter((p) => p !== '*') } : { destinationPortRange: port() };
-    if ('destinationPortRanges' in ports && ports.destinationPortRanges.length === 0) ports.destinationPortRanges.push('443');
+    if (ports.destinationPortRanges && ports.destinationPortRanges.length === 0) ports.destinationPortRanges.push("443");
     return {
       name,
       priority,
