@@ -132,14 +132,14 @@ export function putUint(w: ByteWriter, n: number): void {
   let digits = 1;
   for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
   let p = w.pos + digits;
-  w.pos = p;
+  w.pos += digits;
   let x = n;
   while (x >= 10) {
     const q = Math.floor(x / 10);
     buf[--p] = 48 + (x - q * 10);
     x = q;
   }
-  buf[--p] = 48 + x;
+  buf[p - 1] = 48 + x;
 }
 
 /** Copies the written bytes out and resets the writer for the next block. */

@@ -85,7 +85,7 @@ describe('emulate --realtime into Azurite', () => {
         try {
           JSON.parse(text);
         } catch (err) {
-          throw new Error(`poll ${polls}: ${item.name} (${blocks.map((b) => b.size).join(',')}; ${text.length} bytes): ${String(err)} …${text.slice(-80)}`);
+          throw new Error(`poll ${polls}: ${item.name} (${blocks.map((b) => b.size).join(',')}; ${text.length} bytes): ${String(err)} …${text.slice(-80)}`, { cause: err });
         }
       }));
       polls++;
@@ -126,7 +126,7 @@ describe('emulate --realtime into Azurite', () => {
         try {
           record = JSON.parse(text) as { macAddress: string };
         } catch (err) {
-          throw new Error(`block ${i} of ${name}: ${String(err)} …${text.slice(-60)}`);
+          throw new Error(`block ${i} of ${name}: ${String(err)} …${text.slice(-60)}`, { cause: err });
         }
         expect(name).toContain(`macAddress=${record.macAddress}/`);
       });

@@ -1,0 +1,60 @@
+/**
+ * bench:emulate — emulate N synthetic NICs for one hour into a folder (bench/data/), with the fast
+ * byte writer, then again with the baseline (the same records built as objects and written with
+ * JSON.stringify). Prints tuples/s for both, the ratio and the peak RSS.
+ * Usage: npm run bench:emulate -- [--nics 1000] [--duration 1h] [--json]
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { emulate, FLOW_LOG_BLOB_FRAMING, syntheticScenario, type EncoderName } from '../src/emulator/index.js';
+import { createFolderSink } from '../src/storage/sink-fs.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+const nics = Number(arg('--nics', '1000'));
+const duration = arg('--duration', '1h');
+const json = args.includes('--json');
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+sampler.unref();
+
+async function run(encoder: EncoderName): Promise<{ tuples: number; seconds: number; records: number; bytes: number }> {
+  const dir = join(import.meta.dirname, 'data', `emulate-${encoder}`);
+  rmSync(dir, { recursive: true, force: true });
+  const scenario = syntheticScenario(nics, 1);
+  const sink = createFolderSink(dir, FLOW_LOG_BLOB_FRAMING);
+  const t0 = process.hrtime.bigint();
+  const s = await emulate(scenario, sink, { duration, encoder, commit: 'batched', start: '2025-01-06T00:00:00Z', profile: 'ga' }, {
+    onMinute: () => (peakRss = Math.max(peakRss, process.memoryUsage().rss)),
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { tuples: s.tuples, seconds, records: s.records, bytes: s.bytes };
+}
+
+const fast = await run('fast');
+const base = await run('json');
+clearInterval(sampler);
+const result = {
+  bench: 'emulate',
+  nics,
+  duration,
+  tuples: fast.tuples,
+  records: fast.records,
+  bytes: fast.bytes,
+  seconds: Number(fast.seconds.toFixed(3)),
+  tuples_per_s: Math.round(fast.tuples / fast.seconds),
+  baseline_tuples_per_s: Math.round(base.tuples / base.seconds),
+  ratio: Number((base.seconds / fast.seconds).toFixed(2)),
+  peak_rss_mb: Math.round(peakRss / 1024 / 1024),
+};
+if (!json) {
+  console.log(`emulate ${nics} NICs × ${duration}: ${fast.tuples} tuples, ${fast.records} records, ${(fast.bytes / 1e6).toFixed(1)} MB`);
+  console.log(`fast writer:  ${fast.seconds.toFixed(2)} s  ${result.tuples_per_s} tuples/s`);
+  console.log(`baseline (objects + JSON.stringify): ${base.seconds.toFixed(2)} s  ${result.baseline_tuples_per_s} tuples/s`);
+  console.log(`ratio ${result.ratio}×, peak RSS ${result.peak_rss_mb} MB`);
+}
+console.log(JSON.stringify(result));
