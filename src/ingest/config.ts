@@ -14,7 +14,7 @@ export const ingestOptionsSchema = z.object({
   /** Decoder threads; 0 decodes on the main thread. */
   workers: z.number().int().min(0).max(64).default(Math.max(1, Math.min(4, availableCores() - 1))),
   /** Blobs read at once. */
-  concurrency: z.number().int().min(1).max(256).default(8),
+  concurrency: z.number().int().min(1).max(256).default(16),
   /** Upper bound of one ranged read (and one store commit). */
   maxChunkBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
   /** Clear quarantine marks and try those blobs again. */

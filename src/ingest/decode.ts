@@ -31,6 +31,7 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
   const pending = new Map<number, { resolve: (b: FlowBatch[]) => void; reject: (e: Error) => void; slot: number }>();
   let nextId = 1;
   let broken: Error | null = null;
+  let closing = false;
   for (let i = 0; i < options.workers; i++) {
     // Under tsx/vitest the worker is TypeScript too: register tsx in the worker, then load it.
     const worker = isTs
@@ -50,16 +51,19 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
         waiter.reject(e.formatError ? new FlowLogFormatError(e.reason, e.location) : new Error(e.message));
       } else waiter.resolve(reply.batches ?? []);
     });
-    worker.on('error', (err) => {
-      broken = err;
+    const fail = (err: Error) => {
+      broken ??= err;
       for (const [id, waiter] of pending) {
         if (waiter.slot === slot) {
           pending.delete(id);
           waiter.reject(err);
         }
       }
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (!closing) fail(new Error(`decoder thread ${slot} exited (code ${code})`));
     });
-    worker.unref();
     workers.push({ worker, busy: 0 });
   }
   return {
@@ -76,6 +80,7 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
       });
     },
     async close() {
+      closing = true;
       await Promise.all(workers.map((w) => w.worker.terminate()));
     },
   };

@@ -13,6 +13,7 @@ import {
 } from '../storage/index.js';
 import { resolveIngestOptions, type IngestOptionsInput } from './config.js';
 import { createDecoderPool, type DecodeJob, type DecoderPool } from './decode.js';
+import { createCommitter } from './committer.js';
 
 /**
  * The ingest loop: list → claim → checkpoint → new blocks → decode (worker threads) → derive
@@ -138,6 +139,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   };
   const progress: IngestProgress = { phase: 'listing', pass: 0, blobsListed: 0, blobsDone: 0, blocks: 0, tuples: 0, bytes: 0, errors: 0 };
   const report = () => run.onProgress?.({ ...progress });
+  const committer = createCommitter(run.store);
   /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */
   const seen = new Map<string, string>();
   const bytesAtStart = run.sources.map((s) => s.stats.bytesRead);
@@ -165,7 +167,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
           return;
         }
         const checkpoint = checkpointAfter(source.id, chunk);
-        await run.store.commit({ checkpoint, tuples, derived, replaceBlob: chunk.replace });
+        await committer.commit({ checkpoint, tuples, derived, replaceBlob: chunk.replace });
         const count = tuples.reduce((s, b) => s + b.length, 0);
         touched = true;
         summary.blocks += chunk.blocks.length;

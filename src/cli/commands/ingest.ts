@@ -25,6 +25,10 @@ interface IngestCliOptions {
   since?: string;
   until?: string;
   topology?: string;
+  analytics: boolean;
+  geo?: string;
+  serviceTags?: string;
+  threats?: string;
   workers?: number;
   concurrency?: number;
   maxChunkBytes?: number;
@@ -56,6 +60,10 @@ export function register(program: Command): void {
     .option('--since <t>', 'only hours ending after T (ISO time, date, or -2h)')
     .option('--until <t>', 'only hours starting before T')
     .option('--topology <scenario>', 'scenario YAML for Traffic Analytics enrichment')
+    .option('--no-analytics', 'store raw tuples only (no Traffic Analytics aggregates)')
+    .option('--geo <src>', "geolocation for analytics: 'bundled' (default), 'none', or a CSV file")
+    .option('--service-tags <file>', 'Azure Service Tags JSON for analytics')
+    .option('--threats <file>', 'threat list CSV (ip_or_cidr,threat_type,description) for analytics')
     .option('--workers <n>', 'decoder threads (0 = main thread)', parseIntegerOption('--workers'))
     .option('--concurrency <n>', 'blobs read at once', parseIntegerOption('--concurrency'))
     .option('--max-chunk-bytes <n>', 'largest ranged read / commit', parseIntegerOption('--max-chunk-bytes'))
@@ -87,7 +95,9 @@ export function register(program: Command): void {
         process.once('SIGTERM', stop);
         const progress = opts.progress ? createProgressReporter() : null;
         try {
-          const derive = await createDeriver({ topology: opts.topology, store });
+          const derive = opts.analytics
+            ? await createDeriver({ topology: opts.topology, geo: opts.geo, serviceTags: opts.serviceTags, threats: opts.threats })
+            : undefined;
           const summary = await runIngest({
             sources: opened.sources,
             claims: opened.claims,
