@@ -79,10 +79,27 @@ export interface LoadedScenario {
   file?: string;
 }
 
+/** Counts `*alias` tokens (approximately: quoted text is not excluded), stopping at `stopAt`. */
+function countAliasTokens(text: string, stopAt: number): number {
+  const re = /(?:^|[\s,[{:])\*[A-Za-z0-9_][^\s,[\]{}]*/gm;
+  let n = 0;
+  while (re.exec(text) !== null) if (++n >= stopAt) break;
+  return n;
+}
+
 /** Parses YAML or JSON scenario text. `file` is only used in error messages and for `baseDir`. */
 export function parseScenario(text: string, file?: string, options: ParseOptions = {}): LoadedScenario {
   if (text.length > SCENARIO_LIMITS.maxBytes) {
     throw new ScenarioError(`scenario is larger than ${SCENARIO_LIMITS.maxBytes} bytes`, { file });
+  }
+  // Count alias tokens before parsing: a document with more aliases than the limit is refused
+  // without building anything (an alias bomb is cheap to detect, expensive to parse).
+  const aliasTokens = countAliasTokens(text, SCENARIO_LIMITS.maxAliasCount + 1);
+  if (aliasTokens > SCENARIO_LIMITS.maxAliasCount) {
+    throw new ScenarioError(
+      `refused: more than ${SCENARIO_LIMITS.maxAliasCount} YAML aliases (possible alias bomb); expand anchors by hand or split the file`,
+      { file },
+    );
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: true });
