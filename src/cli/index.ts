@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import type { RegisterCommand } from './program.js';
 // COMMAND IMPORTS (one line per command)
+import { register as registerParse } from './commands/parse.js';
 import { register as registerCoverage } from './commands/coverage.js';
 import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerEmulate } from './commands/emulate.js';
@@ -14,6 +15,7 @@ const { version } = require('../../package.json') as { version: string };
 // One entry per command; each command file is thin and calls the library modules.
 const commands: RegisterCommand[] = [
   // COMMAND LIST (one line per command)
+  registerParse,
   registerCoverage,
   registerMigrate,
   registerEmulate,

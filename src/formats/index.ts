@@ -6,6 +6,7 @@ export * from './flowbatch.js';
 export * from './records.js';
 export * from './encode.js';
 export * from './paths.js';
+export * from './files.js';
 export { FlowLogFormatError } from '../errors.js';
 export {
   createDecoder,
