@@ -234,7 +234,7 @@ function sortKey(ctx: Ctx, node: KNode): SortKey {
       if (ordering.NullsClause) nullsFirst = String(ordering.NullsClause.FirstOrLastKeyword.Text).toLowerCase() === 'first';
     }
   }
-  // Kusto: nulls last for asc? No — Kusto puts nulls first for asc and last for desc by default.
+  // Kusto's defaults: nulls first when ascending, nulls last when descending.
   if (nullsFirst === null) nullsFirst = !desc;
   return { expr: scalar(ctx, expr), desc, nullsFirst };
 }
@@ -314,11 +314,8 @@ function reshape(ctx: Ctx, input: Plan, op: KNode, out: KqlColumn[]): Plan {
       }
       renames.set(item.Name.SimpleName, item.Expression.SimpleName);
     }
-  } else {
-    for (const item of list(op.Expressions)) {
-      if (nodeType(item) !== 'NameReference') unsupported(ctx, item, 'wildcards in project-away');
-    }
   }
+  // project-away (wildcards included) keeps exactly the columns Kusto computed for its result.
   const items = out.map((c) => {
     const source = renames.get(c.name) ?? c.name;
     const inCol = input.columns.find((x) => x.name === source);

@@ -1,0 +1,159 @@
+/**
+ * KQL translation overhead on DuckDB: five typical Traffic Analytics queries, each run as the
+ * translated KQL and as a hand-written SQL equivalent in the same process, alternating, over a
+ * generated NTANetAnalytics-shaped table (default 20M rows, built with DuckDB range() into
+ * bench/data/query.duckdb and reused). Prints medians, ratios, translation time after warm-up;
+ * with --json the last line is one JSON object.
+ *
+ *   npm run bench:query -- [--rows 20000000] [--runs 5] [--json]
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { translateKql } from '../src/query/kql/index.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const rows = opt('rows', 20_000_000);
+const runs = opt('runs', 5);
+const json = args.includes('--json');
+const NOW = Date.UTC(2026, 0, 10);
+
+mkdirSync('bench/data', { recursive: true });
+const file = `bench/data/query-${rows}.duckdb`;
+const fresh = !existsSync(file);
+const instance = await DuckDBInstance.create(file);
+const con = await instance.connect();
+if (fresh) {
+  const t0 = performance.now();
+  await con.run(`CREATE TABLE NTANetAnalytics AS
+    SELECT
+      TIMESTAMP '2026-01-03 00:00:00' + to_microseconds((i * 7919 % (7 * 86400)) * 1000000) AS TimeGenerated,
+      'FlowLog' AS SubType,
+      ['IntraVNet', 'InterVNet', 'ExternalPublic', 'AzurePublic', 'MaliciousFlow', 'S2S'][1 + (i * 31 % 6)::INT] AS FlowType,
+      '10.' || (i % 4) || '.' || (i * 13 % 50) || '.' || (i * 7 % 250) AS SrcIp,
+      CASE WHEN i % 3 = 0 THEN '203.0.' || (i * 17 % 200) || '.' || (i * 3 % 250) ELSE '10.' || (i * 5 % 4) || '.' || (i * 11 % 50) || '.' || (i * 19 % 250) END AS DestIp,
+      [22, 80, 443, 3389, 53, 1433, 8080][1 + (i * 37 % 7)::INT] AS DestPort,
+      CASE WHEN i % 11 = 0 THEN 'Denied' ELSE 'Allowed' END AS FlowStatus,
+      CASE WHEN i % 2 = 0 THEN 'Inbound' ELSE 'Outbound' END AS FlowDirection,
+      ['DefaultRule_DenyAllInBound', 'UserRule_allow-https', 'UserRule_allow-ssh', 'platformrule', 'UserRule_deny-rdp'][1 + (i * 13 % 5)::INT] AS AclRule,
+      (i * 101 % 100000)::BIGINT AS BytesSrcToDest,
+      (i * 37 % 50000)::BIGINT AS BytesDestToSrc,
+      (i % 3)::BIGINT AS DeniedInFlows,
+      (i % 5)::BIGINT AS AllowedOutFlows
+    FROM range(${rows}) t(i)`);
+  await con.run('CHECKPOINT');
+  if (!json) console.log(`generated ${rows} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+const schema = {
+  tables: [
+    {
+      name: 'NTANetAnalytics',
+      columns: [
+        { name: 'TimeGenerated', type: 'datetime' },
+        { name: 'SubType', type: 'string' },
+        { name: 'FlowType', type: 'string' },
+        { name: 'SrcIp', type: 'string' },
+        { name: 'DestIp', type: 'string' },
+        { name: 'DestPort', type: 'int' },
+        { name: 'FlowStatus', type: 'string' },
+        { name: 'FlowDirection', type: 'string' },
+        { name: 'AclRule', type: 'string' },
+        { name: 'BytesSrcToDest', type: 'long' },
+        { name: 'BytesDestToSrc', type: 'long' },
+        { name: 'DeniedInFlows', type: 'long' },
+        { name: 'AllowedOutFlows', type: 'long' },
+      ],
+    },
+  ],
+} as const;
+
+const cases = [
+  {
+    name: 'top talkers',
+    kql: `NTANetAnalytics | where SubType == 'FlowLog' | summarize TotalBytes = sum(BytesSrcToDest + BytesDestToSrc) by SrcIp | top 10 by TotalBytes desc`,
+    sql: `SELECT SrcIp, CAST(sum(BytesSrcToDest + BytesDestToSrc) AS BIGINT) AS TotalBytes FROM NTANetAnalytics WHERE SubType = 'FlowLog' GROUP BY SrcIp ORDER BY TotalBytes DESC NULLS LAST LIMIT 10`,
+  },
+  {
+    name: 'denied flows by rule',
+    kql: `NTANetAnalytics | where FlowStatus == 'Denied' | summarize Flows = count(), Sources = dcount(SrcIp) by AclRule | sort by Flows desc`,
+    sql: `SELECT AclRule, count(*) AS Flows, count(DISTINCT SrcIp) AS Sources FROM NTANetAnalytics WHERE FlowStatus = 'Denied' GROUP BY AclRule ORDER BY Flows DESC NULLS LAST`,
+  },
+  {
+    name: 'bytes per hour by flow type',
+    kql: `NTANetAnalytics | where TimeGenerated > ago(7d) | summarize Bytes = sum(BytesSrcToDest + BytesDestToSrc) by FlowType, bin(TimeGenerated, 1h) | render timechart`,
+    sql: `SELECT FlowType, date_trunc('hour', TimeGenerated) AS TimeGenerated, CAST(sum(BytesSrcToDest + BytesDestToSrc) AS BIGINT) AS Bytes FROM NTANetAnalytics WHERE TimeGenerated > TIMESTAMP '2026-01-03 00:00:00' GROUP BY 1, 2`,
+  },
+  {
+    name: 'new external IPs',
+    kql: `NTANetAnalytics | where FlowType == 'ExternalPublic' and TimeGenerated > ago(1d) | distinct DestIp | join kind=leftanti (NTANetAnalytics | where FlowType == 'ExternalPublic' and TimeGenerated <= ago(1d) | distinct DestIp) on DestIp`,
+    sql: `SELECT DISTINCT DestIp FROM NTANetAnalytics WHERE FlowType = 'ExternalPublic' AND TimeGenerated > TIMESTAMP '2026-01-09 00:00:00' AND DestIp NOT IN (SELECT DestIp FROM NTANetAnalytics WHERE FlowType = 'ExternalPublic' AND TimeGenerated <= TIMESTAMP '2026-01-09 00:00:00' AND DestIp IS NOT NULL)`,
+  },
+  {
+    name: 'ports per IP pair',
+    kql: `NTANetAnalytics | summarize Ports = dcount(DestPort), Bytes = sum(BytesSrcToDest) by SrcIp, DestIp | top 20 by Ports desc`,
+    sql: `SELECT SrcIp, DestIp, count(DISTINCT DestPort) AS Ports, CAST(sum(BytesSrcToDest) AS BIGINT) AS Bytes FROM NTANetAnalytics GROUP BY SrcIp, DestIp ORDER BY Ports DESC NULLS LAST LIMIT 20`,
+  },
+];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function time(sql: string): Promise<{ ms: number; rows: number }> {
+  const t0 = performance.now();
+  const r = await con.runAndReadAll(sql);
+  return { ms: performance.now() - t0, rows: r.currentRowCount };
+}
+
+// Warm up the parser (first parse loads and JITs Kusto.Language).
+for (let i = 0; i < 3; i++) for (const c of cases) translateKql(c.kql, { dialect: 'duckdb', schema: schema as never, nowMs: NOW, nullableStrings: false });
+
+const results = [];
+for (const c of cases) {
+  const tt: number[] = [];
+  let sql = '';
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    sql = translateKql(c.kql, { dialect: 'duckdb', schema: schema as never, nowMs: NOW, nullableStrings: false }).sql;
+    tt.push(performance.now() - t0);
+  }
+  const kqlTimes: number[] = [];
+  const sqlTimes: number[] = [];
+  let kqlRows = 0;
+  let sqlRows = 0;
+  await time(sql);
+  await time(c.sql);
+  for (let r = 0; r < runs; r++) {
+    const a = await time(sql);
+    const b = await time(c.sql);
+    kqlTimes.push(a.ms);
+    sqlTimes.push(b.ms);
+    kqlRows = a.rows;
+    sqlRows = b.rows;
+  }
+  const res = {
+    query: c.name,
+    translatedMs: +median(kqlTimes).toFixed(1),
+    handWrittenMs: +median(sqlTimes).toFixed(1),
+    ratio: +(median(kqlTimes) / median(sqlTimes)).toFixed(3),
+    translationMs: +median(tt).toFixed(2),
+    rows: kqlRows,
+    sameRowCount: kqlRows === sqlRows,
+  };
+  results.push(res);
+  if (!json) console.log(`${c.name.padEnd(28)} translated ${res.translatedMs} ms  hand-written ${res.handWrittenMs} ms  ratio ${res.ratio}  translation ${res.translationMs} ms  rows ${kqlRows}/${sqlRows}`);
+}
+const summary = {
+  bench: 'query',
+  rows,
+  runs,
+  maxRatio: Math.max(...results.map((r) => r.ratio)),
+  maxTranslationMs: Math.max(...results.map((r) => r.translationMs)),
+  results,
+};
+console.log(JSON.stringify(summary));
