@@ -52,7 +52,7 @@ function flowLogResource(id: string, parent: string, p: PlannedFlowLog, apiVersi
   lines.push('    }');
   lines.push('    retentionPolicy: {');
   lines.push(`      days: ${p.retentionDays ?? 0}`);
-  lines.push(`      enabled: ${p.retentionDays !== null && p.retentionDays > 0}`);
+  lines.push(`      enabled: ${p.retentionDays !== null}`);
   lines.push('    }');
   if (p.trafficAnalytics?.enabled) {
     lines.push('    flowAnalyticsConfiguration: {');
