@@ -870,7 +870,8 @@ function aggregate(g: Gen, a: Aggregate, cols: Column[]): string[] {
     case 'max':
       return [d ? `max(${x[0]})` : guard(x[0], `max(${x[0]})`)];
     case 'dcount':
-      return [d ? `count(DISTINCT ${x[0]})` : `toInt64(uniqExact(${x[0]}))`];
+      // ClickHouse's Null combinator turns an all-null group into NULL; Kusto counts 0.
+      return [d ? `count(DISTINCT ${x[0]})` : `toInt64(ifNull(uniqExact(${x[0]}), 0))`];
     case 'make_set':
       return [d ? `list_sort(coalesce(list(DISTINCT ${x[0]}) FILTER (WHERE ${x[0]} IS NOT NULL), []))` : `arraySort(groupUniqArray(${x[0]}))`];
     case 'make_list':
