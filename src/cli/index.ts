@@ -2,7 +2,10 @@ import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import type { RegisterCommand } from './program.js';
 // COMMAND IMPORTS (one line per command)
+import { register as registerVerify } from './commands/verify.js';
+import { register as registerImport } from './commands/import.js';
 import { register as registerParse } from './commands/parse.js';
+import { register as registerDemo } from './commands/demo.js';
 import { register as registerCoverage } from './commands/coverage.js';
 import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerEmulate } from './commands/emulate.js';
@@ -15,7 +18,10 @@ const { version } = require('../../package.json') as { version: string };
 // One entry per command; each command file is thin and calls the library modules.
 const commands: RegisterCommand[] = [
   // COMMAND LIST (one line per command)
+  registerVerify,
+  registerImport,
   registerParse,
+  registerDemo,
   registerCoverage,
   registerMigrate,
   registerEmulate,
