@@ -11,6 +11,7 @@ import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerEmulate } from './commands/emulate.js';
 import { register as registerQuery } from './commands/query.js';
 import { register as registerIngest } from './commands/ingest.js';
+import { register as registerServe } from './commands/serve.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -27,6 +28,7 @@ const commands: RegisterCommand[] = [
   registerEmulate,
   registerQuery,
   registerIngest,
+  registerServe,
 ];
 
 export function buildProgram(): Command {
