@@ -1,16 +1,10 @@
 import { FlowLogFormatError } from '../errors.js';
 import type { FlowBatch } from '../formats/flowbatch.js';
 import type { BlobCheckpoint, Store, TableRows } from '../store/types.js';
-import {
-  BlobChangedError,
-  checkpointAfter,
-  lineageOf,
-  soloClaims,
-  type BlobInfo,
-  type BlobSource,
-  type ClaimBook,
-  type DeltaChunk,
-} from '../storage/index.js';
+import { lineageOf } from '../storage/blocks.js';
+import { checkpointAfter } from '../storage/checkpoint.js';
+import { soloClaims, type ClaimBook } from '../storage/lease.js';
+import { BlobChangedError, type BlobInfo, type BlobSource, type DeltaChunk } from '../storage/source.js';
 import { resolveIngestOptions, type IngestOptionsInput } from './config.js';
 import { createDecoderPool, type DecodeJob, type DecoderPool } from './decode.js';
 import { createCommitter } from './committer.js';

@@ -1,14 +1,8 @@
 import { UsageError } from '../errors.js';
-import {
-  FLOW_LOG_CONTAINERS,
-  leaseClaims,
-  openAzureSource,
-  openFolderSources,
-  soloClaims,
-  type AzureContainerTarget,
-  type BlobSource,
-  type ClaimBook,
-} from '../storage/index.js';
+import { leaseClaims, soloClaims, type ClaimBook } from '../storage/lease.js';
+import { FLOW_LOG_CONTAINERS, type BlobSource } from '../storage/source.js';
+import { openFolderSources } from '../storage/source-folder.js';
+import type { AzureContainerTarget } from '../storage/source-azure.js';
 
 /** Where to ingest from, as the CLI (or a library user) names it. */
 export interface TargetSpec {
@@ -49,6 +43,8 @@ export async function openTarget(spec: TargetSpec): Promise<OpenedTarget> {
   }
   const claims = new Map<string, ClaimBook>();
   if (azure) {
+    // The Azure SDK and identity libraries load only when a container is the target.
+    const { openAzureSource } = await import('../storage/source-azure.js');
     const source = openAzureSource(azure, { prefixes: spec.prefixes });
     claims.set(
       source.id,

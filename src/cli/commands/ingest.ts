@@ -1,15 +1,5 @@
 import type { Command } from 'commander';
 import { runAction, parseIntegerOption } from '../program.js';
-import { openStore, parseUrlList } from '../../store/index.js';
-import {
-  createDeriver,
-  createProgressReporter,
-  formatSummary,
-  openTarget,
-  parseDuration,
-  parseInstant,
-  runIngest,
-} from '../../ingest/index.js';
 
 interface IngestCliOptions {
   connectionString?: string;
@@ -74,6 +64,10 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as one JSON line')
     .action(
       runAction(async (target: string | undefined, opts: IngestCliOptions) => {
+        // Loaded on use, so that `flowlens --help` and other commands start fast.
+        const { openStore, parseUrlList } = await import('../../store/index.js');
+        const { createDeriver, createProgressReporter, formatSummary, openTarget, parseDuration, parseInstant, runIngest } =
+          await import('../../ingest/index.js');
         const opened = await openTarget({
           target,
           connectionString: opts.connectionString ?? (target ? undefined : process.env.AZURE_STORAGE_CONNECTION_STRING),

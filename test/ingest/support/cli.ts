@@ -5,10 +5,12 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * Starts `flowlens <args>` as its own Node process (TypeScript through tsx's loader, one process:
- * a SIGKILL hits the ingester itself, not a wrapper).
+ * a SIGKILL hits the ingester itself, not a wrapper). `ingest` runs through an entry that registers
+ * only the ingest command (same module as the CLI's) to keep start-up short.
  */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const entry = args[0] === 'ingest' ? 'test/ingest/support/ingest-main.ts' : 'src/cli/main.ts';
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
