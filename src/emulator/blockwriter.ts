@@ -91,29 +91,51 @@ export function nsgRuleHeader(rule: string, mac: string): Buffer {
   return Buffer.from(json.slice(start, json.lastIndexOf('"flowTuples":[') + '"flowTuples":['.length), 'utf8');
 }
 
-/** A growable byte buffer with the few primitives tuples need. */
+/**
+ * A slab writer: blocks are written one after another into a large buffer and handed out as
+ * views (no copy); a new slab is started when one fills up, the old one lives on in its blocks.
+ */
 export interface ByteWriter {
   buf: Buffer;
+  /** Start of the block being written. */
+  start: number;
   pos: number;
 }
 
-export function createByteWriter(initial = 1 << 16): ByteWriter {
-  return { buf: Buffer.allocUnsafe(initial), pos: 0 };
+const SLAB = 1 << 20;
+
+export function createByteWriter(initial = SLAB): ByteWriter {
+  return { buf: Buffer.allocUnsafeSlow(initial), start: 0, pos: 0 };
 }
 
 export function ensure(w: ByteWriter, extra: number): void {
   if (w.pos + extra <= w.buf.length) return;
-  let size = w.buf.length * 2;
-  while (size < w.pos + extra) size *= 2;
-  const next = Buffer.allocUnsafe(size);
-  w.buf.copy(next, 0, 0, w.pos);
+  const used = w.pos - w.start;
+  let size = SLAB;
+  while (size < (used + extra) * 2) size *= 2;
+  const next = Buffer.allocUnsafeSlow(size);
+  w.buf.copy(next, 0, w.start, w.pos);
   w.buf = next;
+  w.start = 0;
+  w.pos = used;
 }
 
 export function putBytes(w: ByteWriter, b: Buffer): void {
-  ensure(w, b.length);
-  b.copy(w.buf, w.pos);
-  w.pos += b.length;
+  const n = b.length;
+  ensure(w, n);
+  const buf = w.buf;
+  let p = w.pos;
+  if (n < 48) for (let i = 0; i < n; i++) buf[p++] = b[i];
+  else p += b.copy(buf, p);
+  w.pos = p;
+}
+
+/** Writes an ASCII string (IPs, digits, letters); callers ensure room. */
+export function putAscii(w: ByteWriter, s: string): void {
+  const buf = w.buf;
+  let p = w.pos;
+  for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+  w.pos = p;
 }
 
 export function putByte(w: ByteWriter, c: number): void {
@@ -142,10 +164,9 @@ export function putUint(w: ByteWriter, n: number): void {
   buf[p - 1] = 48 + x;
 }
 
-/** Copies the written bytes out and resets the writer for the next block. */
+/** The block written since the last call, as a view of the slab. */
 export function takeBytes(w: ByteWriter): Buffer {
-  const out = Buffer.allocUnsafe(w.pos);
-  w.buf.copy(out, 0, 0, w.pos);
-  w.pos = 0;
+  const out = w.buf.subarray(w.start, w.pos);
+  w.start = w.pos;
   return out;
 }

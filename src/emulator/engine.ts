@@ -30,6 +30,7 @@ import {
   nsgRuleHeader,
   putByte,
   putBytes,
+  putAscii,
   putUint,
   takeBytes,
   vnetRecordTemplate,
@@ -379,7 +380,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     if (!isFirst) putByte(w, 44);
     putBytes(w, t.template.beforeTime);
     ensure(w, 40);
-    w.pos += w.buf.write(timeText, w.pos, 'latin1');
+    putAscii(w, timeText);
     putBytes(w, t.template.afterTime);
     if (t.kind === 'vnet') {
       let acl = -1;
@@ -436,12 +437,12 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   const writeVnetTuple = (e: TupleEvent) => {
     const w = writer;
     const side = e.side;
-    ensure(w, 160);
+    ensure(w, 256);
     w.buf[w.pos++] = 34;
     putUint(w, tsSeconds ? Math.floor(e.ts / 1000) : e.ts);
-    w.pos += w.buf.write(side.midV, w.pos, 'latin1');
+    putAscii(w, side.midV);
     w.buf[w.pos++] = STATE_CODES[e.st];
-    w.pos += w.buf.write(side.encV, w.pos, 'latin1');
+    putAscii(w, side.encV);
     if (e.st === ST_B || e.st === ST_D) {
       w.pos += w.buf.write('0,0,0,0', w.pos, 'latin1');
     } else {
@@ -458,10 +459,10 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 
   const writeNsgTuple = (e: TupleEvent, version: 1 | 2) => {
     const w = writer;
-    ensure(w, 160);
+    ensure(w, 256);
     w.buf[w.pos++] = 34;
     putUint(w, Math.floor(e.ts / 1000));
-    w.pos += w.buf.write(e.side.midN, w.pos, 'latin1');
+    putAscii(w, e.side.midN);
     if (version === 2) {
       w.buf[w.pos++] = 44;
       // NSG v2 has no D state: a denied attempt is `…,D,B,,,,`.
@@ -582,12 +583,14 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     for (const c of conns) {
       const key = { srcIp: c.src.ip, dstIp: c.dst.ip, srcPort: c.srcPort, dstPort: c.dstPort, protocol: c.protocol };
       let d: FlowDecision | undefined;
-      const ck = cacheable ? `${c.kind}|${c.src.ip}|${c.dst.ip}|${c.protocol}|${c.dstPort}|${portSensitive ? c.srcPort : ''}|${c.encryption ?? ''}` : '';
-      if (cacheable) d = decisionCache.get(ck);
+      // Addresses drawn per connection from a prefix would only fill the cache with one-offs.
+      const useCache = cacheable && !(c.src.kind === 'external' && c.src.sampled) && !(c.dst.kind === 'external' && c.dst.sampled);
+      const ck = useCache ? `${c.kind}|${c.src.ip}|${c.dst.ip}|${c.protocol}|${c.dstPort}|${portSensitive ? c.srcPort : ''}|${c.encryption ?? ''}` : '';
+      if (useCache) d = decisionCache.get(ck);
       if (!d) {
         d = decideFlow(net, judge, profile, { src: c.src, dst: c.dst, key, kind: c.kind, encryption: c.encryption }, orderRand.next, c.startMs);
-        if (cacheable) {
-          if (decisionCache.size > 100_000) decisionCache.clear();
+        if (useCache) {
+          if (decisionCache.size > 20_000) decisionCache.clear();
           decisionCache.set(ck, d);
         }
       }

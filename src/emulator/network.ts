@@ -37,6 +37,8 @@ export interface EmuVnetFlowLog {
   storageAccount: string;
   filter: FlowFilter;
   recordTypes: ReadonlySet<string>;
+  /** No filter and all record types: every flow is recorded (lets the recorder skip the filter). */
+  acceptsAll: boolean;
 }
 
 export interface EmuNsgFlowLog {
@@ -71,7 +73,8 @@ export interface EmuNic {
 export type Endpoint =
   | { kind: 'nic'; ip: string; nic: EmuNic }
   | { kind: 'privateEndpoint'; ip: string; pe: PrivateEndpoint }
-  | { kind: 'external'; ip: string; label: string; azure: boolean };
+  /** `sampled`: the address was drawn from a prefix for this connection (decisions are not cached). */
+  | { kind: 'external'; ip: string; label: string; azure: boolean; sampled?: boolean };
 
 export interface EmuNetwork {
   scenario: Scenario;
@@ -98,13 +101,22 @@ function numberToIpv4(n: number): string {
 }
 
 /** Picks a host address inside a CIDR (skipping network and broadcast addresses when possible). */
+const prefixCache = new Map<string, { start: number; size: number } | string>();
+
 export function addressInPrefix(prefix: string, rand: () => number): string {
-  const [addr, bitsText] = prefix.split('/');
-  const base = ipv4ToNumber(addr);
-  if (base === undefined || bitsText === undefined) return addr;
-  const bits = Number(bitsText);
-  const size = 2 ** (32 - bits);
-  const start = Math.floor(base / size) * size;
+  let parsed = prefixCache.get(prefix);
+  if (parsed === undefined) {
+    const [addr, bitsText] = prefix.split('/');
+    const base = ipv4ToNumber(addr);
+    if (base === undefined || bitsText === undefined) parsed = addr;
+    else {
+      const size = 2 ** (32 - Number(bitsText));
+      parsed = { start: Math.floor(base / size) * size, size };
+    }
+    if (prefixCache.size < 10_000) prefixCache.set(prefix, parsed);
+  }
+  if (typeof parsed === 'string') return parsed;
+  const { start, size } = parsed;
   if (size <= 2) return numberToIpv4(start + Math.floor(rand() * size));
   return numberToIpv4(start + 1 + Math.floor(rand() * (size - 2)));
 }
@@ -171,6 +183,7 @@ export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, star
         storageAccount: fl.storageAccount,
         filter: compileFilter(fl.enabledFilteringCriteria, `${where}.enabledFilteringCriteria`),
         recordTypes: compileRecordTypes(fl.recordTypes, `${where}.recordTypes`),
+        acceptsAll: !fl.enabledFilteringCriteria?.trim() && compileRecordTypes(fl.recordTypes).size === 4,
       },
     });
   });
@@ -239,7 +252,9 @@ export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, star
         first: endpoints[0],
         pick: (rand) => {
           const prefix = host.addresses[Math.floor(rand() * host.addresses.length)];
-          return { kind: 'external', ip: prefix.includes('/') ? addressInPrefix(prefix, rand) : prefix, label: host.name, azure };
+          return prefix.includes('/')
+            ? { kind: 'external', ip: addressInPrefix(prefix, rand), label: host.name, azure, sampled: true }
+            : { kind: 'external', ip: prefix, label: host.name, azure };
         },
       };
     } else if (ipv4ToNumber(ref) !== undefined) set = fixed(ref, { kind: 'external', ip: ref, label: ref, azure: false });

@@ -38,12 +38,14 @@ export function policyJudge(
 ): Judge {
   const out = newFastVerdict();
   const ipCache = new Map<string, number>();
-  const ipNum = (ip: string) => {
-    let n = ipCache.get(ip);
+  const ipNum = (ip: string, cache: boolean) => {
+    let n = cache ? ipCache.get(ip) : undefined;
     if (n === undefined) {
       n = parseIpv4(ip);
-      if (ipCache.size > 200_000) ipCache.clear();
-      ipCache.set(ip, n);
+      if (cache) {
+        if (ipCache.size > 100_000) ipCache.clear();
+        ipCache.set(ip, n);
+      }
     }
     return n;
   };
@@ -62,8 +64,8 @@ export function policyJudge(
     }
     evaluateFast(
       policy,
-      ipNum(flow.srcIp),
-      ipNum(flow.dstIp),
+      ipNum(flow.srcIp, srcNic !== null),
+      ipNum(flow.dstIp, dstNic !== null),
       flow.srcPort,
       flow.dstPort,
       flow.protocol,

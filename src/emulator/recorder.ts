@@ -90,6 +90,13 @@ export const ENCRYPTION_NOISE_VALUE = 'NX_NOT_ACCEPTED';
 export const PLATFORM_ACL_ID = '00000000-0000-0000-0000-000000000000';
 export const PLATFORM_RULE = 'PlatformRule';
 
+const retirementCache = new Map<string, number>();
+function retirementOf(iso: string): number {
+  let ms = retirementCache.get(iso);
+  if (ms === undefined) retirementCache.set(iso, (ms = Date.parse(iso)));
+  return ms;
+}
+
 export function decideFlow(
   net: EmuNetwork,
   judge: Judge,
@@ -105,6 +112,7 @@ export function decideFlow(
   const sides: SideDecision[] = [];
   let delivered = true;
   const toPrivateEndpoint = dst.kind === 'privateEndpoint';
+  const retirementMs = profile.nsgFlowLogRetirement ? retirementOf(profile.nsgFlowLogRetirement) : null;
 
   type SideInput = Pick<SideDecision, 'allowed' | 'decidedBy' | 'encryption' | 'aclId' | 'rule' | 'chain' | 'nsgRule'>;
 
@@ -127,6 +135,7 @@ export function decideFlow(
     else if (!fl) side.vnetWhyNot = `no VNet flow log covers NIC ${nic.name} (NIC, subnet or VNet scope)`;
     else if (toPrivateEndpoint && !profile.privateEndpointInVnetFlowLogs)
       side.vnetWhyNot = `traffic to a private endpoint is not recorded (profile ${profile.name})`;
+    else if (fl.acceptsAll) side.vnetStates = side.allowed ? STATE_BITS.B | STATE_BITS.C | STATE_BITS.E : STATE_BITS.D;
     else {
       const subject: FilterSubject = {
         srcIp: key.srcIp,
@@ -153,8 +162,8 @@ export function decideFlow(
     else if (toPrivateEndpoint && !profile.privateEndpointInNsgFlowLogs)
       side.nsgWhyNot = `traffic to a private endpoint is not recorded (profile ${profile.name})`;
     else if (!nsgFlowLog) side.nsgWhyNot = `NSG ${nsgName} decided last and has no NSG flow log`;
-    else if (profile.nsgFlowLogRetirement && atMs >= Date.parse(profile.nsgFlowLogRetirement))
-      side.nsgWhyNot = `NSG flow logs are retired from ${profile.nsgFlowLogRetirement.slice(0, 10)}`;
+    else if (retirementMs !== null && atMs >= retirementMs)
+      side.nsgWhyNot = `NSG flow logs are retired from ${(profile.nsgFlowLogRetirement ?? '').slice(0, 10)}`;
     else side.nsgRecorded = true;
     return side;
   };

@@ -44,11 +44,21 @@ function countInMinute(ratePerMinute: number, m: number): number {
   return Math.floor((m + 1) * ratePerMinute + 1e-9) - Math.floor(m * ratePerMinute + 1e-9);
 }
 
+const parsedPorts = new WeakMap<readonly string[], [number, number][]>();
+
+/** One port from a port list (`*` = any unprivileged port); lists are parsed once. */
 export function pickPort(spec: readonly string[], rand: Prng): number {
-  const item = spec[spec.length === 1 ? 0 : rand.int(0, spec.length - 1)];
-  if (item === '*' || item === undefined) return rand.int(1024, 65535);
-  const [lo, hi] = item.split('-').map(Number);
-  return hi === undefined ? lo : rand.int(lo, hi);
+  let ranges = parsedPorts.get(spec);
+  if (!ranges) {
+    ranges = spec.map((item): [number, number] => {
+      if (item === '*') return [1024, 65535];
+      const [lo, hi] = item.split('-').map(Number);
+      return [lo, hi ?? lo];
+    });
+    parsedPorts.set(spec, ranges);
+  }
+  const [lo, hi] = ranges[ranges.length === 1 ? 0 : rand.int(0, ranges.length - 1)];
+  return lo === hi ? lo : rand.int(lo, hi);
 }
 
 const ephemeral = (rand: Prng) => rand.int(49152, 65535);
@@ -103,6 +113,7 @@ export function buildTrafficSources(net: EmuNetwork, seed: number, startMs: numb
     ip: addressInPrefix(prefixes[rand.int(0, prefixes.length - 1)], rand.next),
     label,
     azure,
+    sampled: true,
   });
   const perTarget = (
     label: string,
