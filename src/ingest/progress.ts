@@ -68,6 +68,7 @@ export function formatSummary(s: IngestSummary): string {
     `${s.errors} errors`,
   ];
   if (s.claimedElsewhere > 0) parts.push(`${s.claimedElsewhere} blobs held by other workers`);
+  if (s.skippedQuarantined > 0) parts.push(`${s.skippedQuarantined} quarantined blobs skipped (--retry-quarantined to try them again)`);
   if (s.passes > 1) parts.push(`${s.passes} passes`);
   let text = parts.join('; ');
   for (const q of s.quarantined) text += `\n  quarantined ${q.blob}${q.block ? ` (block ${q.block})` : ''}: ${q.error}`;

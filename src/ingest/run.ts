@@ -72,6 +72,8 @@ export interface IngestSummary {
   quarantined: { source: string; blob: string; block: string | null; error: string }[];
   /** Blobs skipped because another worker held their claim. */
   claimedElsewhere: number;
+  /** Blobs skipped because they were quarantined by an earlier run (see --retry-quarantined). */
+  skippedQuarantined: number;
 }
 
 function stampOf(blob: BlobInfo): string {
@@ -130,6 +132,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     errors: 0,
     quarantined: [],
     claimedElsewhere: 0,
+    skippedQuarantined: 0,
   };
   const progress: IngestProgress = { phase: 'listing', pass: 0, blobsListed: 0, blobsDone: 0, blocks: 0, tuples: 0, bytes: 0, errors: 0 };
   const report = () => run.onProgress?.({ ...progress });
@@ -142,7 +145,10 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     const key = `${source.id}\u0000${blob.name}`;
     const stamp = stampOf(blob);
     if (seen.get(key) === stamp) return;
-    if (quarantined.has(blob.name)) return;
+    if (quarantined.has(blob.name)) {
+      summary.skippedQuarantined++;
+      return;
+    }
     const claim = await claims.claim(blob.name);
     if (claim === null) {
       summary.claimedElsewhere++;
