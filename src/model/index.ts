@@ -18,3 +18,4 @@ export { checkScenario, resolveScenario, type Locate, type CheckOptions } from '
 export * from './service-tags.js';
 export * from './encryption.js';
 export * from './address-index.js';
+export { importAzureFolder, importAzureResources, type AzureImport, type IgnoredResource } from './import-azure.js';

@@ -51,7 +51,7 @@ export interface EvaluateOptions {
   nsgOrder?: NsgOrder;
 }
 
-export type StepResult = 'Allow' | 'Deny' | 'Continue' | 'NoMatch' | 'NoNsg' | 'Bypass' | 'Established';
+export type StepResult = 'Allow' | 'Deny' | 'Continue' | 'NoMatch' | 'NoNsg' | 'Bypass' | 'Established' | 'NotReached';
 
 export interface ChainStep {
   side: 'source' | 'destination';
@@ -363,7 +363,7 @@ export function evaluate(p: Policy, flow: Flow, opts: EvaluateOptions = {}): Ver
         direction: 'Inbound',
         stage: 'not-evaluated',
         rule: null,
-        result: 'NoMatch',
+        result: 'NotReached',
         note: 'denied at the source; never reached the destination',
       });
     } else if (!lastPlatform) {

@@ -24,3 +24,6 @@ export {
 export { DEFAULT_RULES, userRuleFlowLogName, defaultRuleFlowLogName, type RuleRef, type RuleKind, type DefaultRuleSpec } from './rules.js';
 export { compileOptionsSchema, nsgOrderSchema, type CompileOptions, type NsgOrder } from './config.js';
 export { buildClassifier, classify, protocolSlot, type Classifier, type ClassifierRule } from './classifier.js';
+export { verifyFlow, verifyResultJson, formatVerifyText, ruleJson, type VerifyRequest, type VerifyResult, type RuleJson } from './verify.js';
+export { naiveEvaluate, type NaiveFlow, type NaiveVerdict } from './naive.js';
+export { syntheticPolicyScenario, randomFlows, type SyntheticPolicyOptions, type RandomFlows } from './synthetic.js';
