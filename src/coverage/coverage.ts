@@ -92,6 +92,7 @@ export interface ProbeCoverage {
   srcIp: string;
   dstIp: string;
   srcPrefixes?: string[];
+  dstPrefixes?: string[];
   protocol: number;
   dstPort: number;
   dstPorts: [number, number];
@@ -334,6 +335,7 @@ export function coverProbe(ctx: CoverageContext, probe: Probe): ProbeCoverage {
     srcIp: probe.src.ip,
     dstIp: probe.dst.ip,
     srcPrefixes: probe.srcPrefixes,
+    dstPrefixes: probe.dstPrefixes,
     protocol: probe.protocol,
     dstPort: probe.dstPort,
     dstPorts: probe.dstPorts,

@@ -35,6 +35,8 @@ export interface Probe {
   dstPorts: [number, number];
   /** Prefixes the emulator draws the source address from, when it is not one fixed address. */
   srcPrefixes?: string[];
+  /** Prefixes the emulator draws the destination address from (external hosts). */
+  dstPrefixes?: string[];
   flowKind: FlowKind;
   /** Encryption value a generator forces (encryption noise: always dropped). */
   encryption?: string;
@@ -84,6 +86,7 @@ function trafficProbes(net: EmuNetwork): Probe[] {
         dstPort: r[0],
         dstPorts: r,
         srcPrefixes: externalPrefixes(s, p.from),
+        dstPrefixes: externalPrefixes(s, p.to),
         flowKind: 'normal',
       });
     }

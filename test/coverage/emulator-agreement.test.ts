@@ -18,7 +18,8 @@ import { emulateAndDecode, EXAMPLES, ipIn, type Row } from './support.js';
 const DURATION_MIN = 20;
 
 function matches(p: ProbeCoverage, side: SideCoverage, r: Row): boolean {
-  if (r.dst_ip !== p.dstIp || r.protocol !== p.protocol || r.direction !== side.direction) return false;
+  if (r.protocol !== p.protocol || r.direction !== side.direction) return false;
+  if (p.dstPrefixes ? !ipIn(r.dst_ip, p.dstPrefixes) : r.dst_ip !== p.dstIp) return false;
   if (p.srcPrefixes ? !ipIn(r.src_ip, p.srcPrefixes) : r.src_ip !== p.srcIp) return false;
   return r.dst_port >= p.dstPorts[0] && r.dst_port <= p.dstPorts[1];
 }

@@ -174,7 +174,7 @@ describe('migrate: volume from a DuckDB store and the CLI', () => {
       expect(ratio).toBeLessThan(1.25);
 
       const bicep = join(tmp, 'plan.bicep');
-      const out = execFileSync('npx', ['tsx', 'src/cli/main.ts', 'migrate', ESTATE, '--json', '--bicep', bicep, '--price-per-gb', '0.25'], { cwd: ROOT, encoding: 'utf8' });
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'migrate', ESTATE, '--json', '--bicep', bicep, '--price-per-gb', '0.25'], { cwd: ROOT, encoding: 'utf8' });
       const json = JSON.parse(out.trim().split('\n').pop()!);
       expect(json.diff.superset).toBe(true);
       expect(json.bicepFiles).toEqual([bicep]);
