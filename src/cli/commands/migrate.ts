@@ -43,6 +43,7 @@ export function register(program: Command): void {
         const volume = opts.db ? await readStoreVolume(opts.db) : undefined;
         const plan = planMigration(scenario, { profile: opts.profile, pricePerGb: price }, { serviceTags, volume });
         const written: string[] = [];
+        if (opts.bicep && plan.bicep.length === 0) process.stderr.write('flowlens: no Bicep written: the plan creates no flow log\n');
         if (opts.bicep) {
           plan.bicep.forEach((f, i) => {
             const path = bicepPath(opts.bicep as string, i, plan.bicep.length, f.subscription, f.resourceGroup);
