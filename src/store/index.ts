@@ -35,3 +35,4 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   await store.init();
   return store;
 }
+export { exportTable, parseSince, type ExportOptions } from './export.js';

@@ -232,3 +232,17 @@ export const PUBLIC_TABLES = [
   'NTAIpDetails',
 ] as const;
 export type PublicTable = (typeof PUBLIC_TABLES)[number];
+
+/** The time column `--since` filters on, per readable table. */
+export const PUBLIC_TABLE_TIME: Record<PublicTable, string> = {
+  FlowTuples: 'time',
+  NTANetAnalytics: 'FlowIntervalStartTime',
+  AzureNetworkAnalytics_CL: 'FlowIntervalStartTime_t',
+  NTAIpDetails: 'FlowIntervalStartTime',
+};
+
+export function publicTable(name: string): PublicTable {
+  const hit = PUBLIC_TABLES.find((t) => t.toLowerCase() === name.toLowerCase());
+  if (!hit) throw new Error(`unknown table "${name}"; tables: ${PUBLIC_TABLES.join(', ')}`);
+  return hit;
+}

@@ -96,6 +96,21 @@ export interface StoreInfo {
   location: string;
 }
 
+/** `flowlens export`: one readable table to a file. */
+export interface ExportRequest {
+  /** One of PUBLIC_TABLES (FlowTuples, NTANetAnalytics, AzureNetworkAnalytics_CL, NTAIpDetails). */
+  table: string;
+  format: 'parquet' | 'csv';
+  /** Only rows at or after this time (the table's time column). */
+  since?: Date;
+  out: string;
+}
+
+export interface ExportResult {
+  rows: number;
+  out: string;
+}
+
 export interface Store {
   readonly dialect: 'duckdb' | 'clickhouse';
   init(): Promise<void>;
@@ -108,5 +123,7 @@ export interface Store {
   /** Read-only SQL in the store's dialect. */
   query(sql: string): Promise<QueryResult>;
   info(): StoreInfo;
+  /** Writes a readable table to a Parquet or CSV file. */
+  exportTable(request: ExportRequest): Promise<ExportResult>;
   close(): Promise<void>;
 }

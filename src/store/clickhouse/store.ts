@@ -23,7 +23,20 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { FlowlensError, UsageError } from '../../errors.js';
 import { NULL_REF, type FlowBatch } from '../../formats/flowbatch.js';
-import { ALL_TABLES, CHECKPOINTS, DERIVED_TABLES, FLOW_TUPLES, INGEST_ERRORS, tableDef, type ColumnDef, type ColumnKind, type TableDef } from '../schema.js';
+import {
+  ALL_TABLES,
+  CHECKPOINTS,
+  DERIVED_TABLES,
+  FLOW_TUPLES,
+  INGEST_ERRORS,
+  PUBLIC_TABLE_TIME,
+  publicTable,
+  tableDef,
+  type ColumnDef,
+  type ColumnKind,
+  type PublicTable,
+  type TableDef,
+} from '../schema.js';
 import type {
   BlobCheckpoint,
   ColumnData,
@@ -35,6 +48,8 @@ import type {
   StoreInfo,
   TableRows,
   U16ListColumn,
+  ExportRequest,
+  ExportResult,
 } from '../types.js';
 import { clickhouseDialect, viewDefinitions, type ViewDialect } from '../views.js';
 
@@ -372,6 +387,27 @@ export async function openClickHouseStore(options: ClickHouseStoreOptions): Prom
     },
     info(): StoreInfo {
       return { dialect: 'clickhouse', intervalMinutes, location: urls.join(',') };
+    },
+    async exportTable(req: ExportRequest): Promise<ExportResult> {
+      let table: PublicTable;
+      try {
+        table = publicTable(req.table);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const version = String((await select(meta, 'SELECT version()')).rows[0][0]);
+      const major = Number(version.split('.')[0]);
+      if (req.format === 'parquet' && major < 19) {
+        throw new UsageError(`ClickHouse ${version} cannot write Parquet (added in 19.x); use --format csv`);
+      }
+      const where = req.since ? ` WHERE ${PUBLIC_TABLE_TIME[table]} >= toDateTime(${Math.floor(req.since.getTime() / 1000)}, 'UTC')` : '';
+      const format = req.format === 'parquet' ? 'Parquet' : 'CSVWithNames';
+      const result = await reader.exec({ query: `SELECT * FROM ${db}.${table}${where} FORMAT ${format}`, clickhouse_settings: { readonly: '2' } as never });
+      const { createWriteStream } = await import('node:fs');
+      const { pipeline } = await import('node:stream/promises');
+      await pipeline(result.stream, createWriteStream(req.out));
+      const count = await select(reader, `SELECT count() FROM ${db}.${table}${where}`);
+      return { rows: Number(count.rows[0][0]), out: req.out };
     },
     async close() {
       await Promise.all([...clients, reader].map((c) => c.close()));

@@ -12,6 +12,9 @@ import {
   FLOW_TUPLES,
   INGEST_ERRORS,
   tableDef,
+  PUBLIC_TABLE_TIME,
+  publicTable,
+  type PublicTable,
   type TableDef,
 } from '../schema.js';
 import type {
@@ -22,6 +25,8 @@ import type {
   StoreCommit,
   StoreInfo,
   TableRows,
+  ExportRequest,
+  ExportResult,
 } from '../types.js';
 import { duckDialect, viewDefinitions } from '../views.js';
 import {
@@ -60,6 +65,14 @@ function plain(value: unknown): unknown {
     return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
   }
   return value;
+}
+
+function checkedPublicTable(name: string): PublicTable {
+  try {
+    return publicTable(name);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** Serialises async work on the one connection: DuckDB transactions are per connection. */
@@ -259,6 +272,16 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     },
     info(): StoreInfo {
       return { dialect: 'duckdb', intervalMinutes, location: options.path };
+    },
+    async exportTable(req: ExportRequest): Promise<ExportResult> {
+      const table = checkedPublicTable(req.table);
+      const where = req.since ? ` WHERE "${PUBLIC_TABLE_TIME[table]}" >= epoch_ms(${req.since.getTime()})` : '';
+      const format = req.format === 'parquet' ? 'FORMAT parquet' : 'FORMAT csv, HEADER true';
+      return exclusive(async () => {
+        const r = await con.runAndReadAll(`COPY (SELECT * FROM "${table}"${where}) TO ${quote(req.out)} (${format})`);
+        const rows = Number(r.getRowsJS()[0]?.[0] ?? r.rowsChanged ?? 0);
+        return { rows, out: req.out };
+      });
     },
     async close() {
       await exclusive(async () => {
