@@ -528,14 +528,15 @@ function timespanText(g: Gen, us: string): string {
   const d = g.d === 'duckdb';
   const abs = `abs(${us})`;
   const div = (a: string, b: string) => (d ? `(${a} // ${b})` : `intDiv(${a}, ${b})`);
-  const pad = (x: string, n: number) => (d ? `lpad(CAST(${x} AS VARCHAR), ${n}, '0')` : `leftPad(toString(${x}), ${n}, '0')`);
+  // ClickHouse 18.16 has no leftPad: pad by adding 10^n and dropping the leading 1.
+  const pad = (x: string, n: number) => (d ? `lpad(CAST(${x} AS VARCHAR), ${n}, '0')` : `substring(toString(${10 ** n} + ${x}), 2)`);
   const days = div(abs, '86400000000');
   const hh = `(${div(abs, '3600000000')} % 24)`;
   const mm = `(${div(abs, '60000000')} % 60)`;
   const ss = `(${div(abs, '1000000')} % 60)`;
   const frac = `(${abs} % 1000000)`;
-  if (!d) return `coalesce(toString(${us}), '')`; // leftPad is not in 18.16; keep microseconds as text there
-  const body = `concat(CASE WHEN ${us} < 0 THEN '-' ELSE '' END, CASE WHEN ${days} > 0 THEN CAST(${days} AS VARCHAR) || '.' ELSE '' END, ${pad(hh, 2)}, ':', ${pad(mm, 2)}, ':', ${pad(ss, 2)}, CASE WHEN ${frac} > 0 THEN '.' || ${pad(frac, 6)} || '0' ELSE '' END)`;
+  const daysText = d ? `CAST(${days} AS VARCHAR)` : `toString(${days})`;
+  const body = `concat(CASE WHEN ${us} < 0 THEN '-' ELSE '' END, CASE WHEN ${days} > 0 THEN concat(${daysText}, '.') ELSE '' END, ${pad(hh, 2)}, ':', ${pad(mm, 2)}, ':', ${pad(ss, 2)}, CASE WHEN ${frac} > 0 THEN concat('.', ${pad(frac, 6)}, '0') ELSE '' END)`;
   return `coalesce(${body}, '')`;
 }
 
@@ -762,9 +763,12 @@ function fn(g: Gen, e: Extract<Expr, { k: 'fn' }>, cols: Column[]): string {
 
 function arith(g: Gen, op: string, a: string[], args: Expr[], type: KustoType): string {
   if (type === 'real') return `(${cast(g, a[0], 'real')} ${op} ${cast(g, a[1], 'real')})`;
-  if (g.d === 'duckdb') return `CAST(${a[0]} ${op} ${a[1]} AS ${duckType(type)})`;
+  if (g.d === 'duckdb') {
+    // Same-typed operands already give the right type; a no-op CAST would only hide the expression.
+    if (args.every((x) => x.type === type)) return `(${a[0]} ${op} ${a[1]})`;
+    return `CAST(${a[0]} ${op} ${a[1]} AS ${duckType(type)})`;
+  }
   return `CAST(${a[0]} ${op} ${a[1]} AS ${chNullable(type)})`;
-  void args;
 }
 
 function bin(g: Gen, e: Extract<Expr, { k: 'fn' }>, a: string[]): string {
@@ -835,12 +839,11 @@ function formatDatetime(g: Gen, sql: string, format: string): string {
     } else if (/[-:/ T._,]/.test(format[i])) {
       out += format[i];
       i++;
-    } else throw new FormatError(format.slice(i));
+    } else throw new Error(`internal: format_datetime specifier ${format.slice(i)}`);
   }
   return g.d === 'duckdb' ? `strftime(${sql}, ${str(g, out)})` : `formatDateTime(${sql}, ${str(g, out)})`;
 }
 
-export class FormatError extends Error {}
 
 // ---------------------------------------------------------------------------------------------
 // aggregates

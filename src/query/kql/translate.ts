@@ -562,7 +562,7 @@ const FUNCTIONS: Record<string, [number, number]> = {
   bin: [2, 2],
   floor: [2, 2],
   strcat: [1, 64],
-  split: [2, 3],
+  split: [2, 2],
   tostring: [1, 1],
   toint: [1, 1],
   tolong: [1, 1],
@@ -623,6 +623,7 @@ function scalar(ctx: Ctx, node: KNode): Expr {
       const l = scalar(ctx, node.Left);
       const r = scalar(ctx, node.Right);
       if (fn === 'matches_regex' && (r.k !== 'lit' || typeof r.value !== 'string')) unsupported(ctx, node.Right, 'a non-constant regex');
+      if ((fn === 'has' || fn === 'not_has') && (r.k !== 'lit' || typeof r.value !== 'string')) unsupported(ctx, node.Right, `a non-constant term for ${opText}`);
       return { k: 'fn', fn, args: [l, r], type: kustoType(ctx, node, node.ResultType) };
     }
     case 'InExpression': {
@@ -688,8 +689,11 @@ function call(ctx: Ctx, node: KNode): Expr {
   if (name === 'split' && (args[1].k !== 'lit' || typeof args[1].value !== 'string' || args[1].value === '')) {
     unsupported(ctx, argNodes[1], 'split with a non-constant or empty delimiter');
   }
-  if (name === 'format_datetime' && (args[1].k !== 'lit' || typeof args[1].value !== 'string')) {
-    unsupported(ctx, argNodes[1], 'a non-constant format in format_datetime');
+  if (name === 'format_datetime') {
+    const f = args[1];
+    if (f.k !== 'lit' || typeof f.value !== 'string') unsupported(ctx, argNodes[1], 'a non-constant format in format_datetime');
+    const rest = f.value.replace(/yyyy|yy|MM|dd|HH|mm|ss|[-:/ T._,]/g, '');
+    if (rest) unsupported(ctx, argNodes[1], `format_datetime specifier '${rest[0]}'`);
   }
   if (name === 'bin') {
     const size = args[1];
