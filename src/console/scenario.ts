@@ -1,79 +1,63 @@
 /**
- * Turns a scenario loaded by model/ into the console's topology. The model module is loaded
- * lazily; its object shape is read defensively so that a model change degrades the topology
- * view (fewer nodes) instead of stopping the console.
+ * Turns a scenario loaded by model/ into the console's topology. Names follow the forms the
+ * analytics stage writes into NTANetAnalytics (subnet `<RG>/<VNet>/<Subnet>`, VM `<RG>/<VM>`,
+ * NSG `<Sub>/<RG>/<NSG>`, AVNM `<Sub>/<RG>/<manager>/<configuration>`), so the scenario's nodes and
+ * the data's edges meet.
  */
-import { UsageError } from '../errors.js';
-import { emptyTopology, type ConsoleTopology } from './topology.js';
+import { loadScenario, type Scenario } from '../model/index.js';
+import { DEFAULT_RULES, defaultRuleFlowLogName, userRuleFlowLogName } from '../policy/index.js';
+import type { ConsoleTopology } from './topology.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : isObj(v) ? Object.values(v).filter(isObj) : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
-
-function nameOf(o: Obj): string {
-  return str(o.name) ?? str(o.id)?.split('/').pop() ?? '?';
-}
-
-export async function loadConsoleTopology(file: string): Promise<{ scenario: unknown; topology: ConsoleTopology }> {
-  let mod: Obj;
-  try {
-    mod = (await import('../model/index.js')) as Obj;
-  } catch (err) {
-    throw new UsageError(`--scenario needs the model module, which failed to load: ${(err as Error).message}`);
-  }
-  const load = (mod.loadScenarioFile ?? mod.loadScenario ?? mod.readScenario) as ((f: string) => unknown) | undefined;
-  if (typeof load !== 'function') throw new UsageError('--scenario: this build has no scenario loader');
-  const scenario = await load(file);
+export async function loadConsoleTopology(file: string): Promise<{ scenario: Scenario; topology: ConsoleTopology }> {
+  const { scenario } = loadScenario(file);
   return { scenario, topology: topologyFromScenario(scenario) };
 }
 
-/** Best-effort mapping of a scenario object to the console topology. */
-export function topologyFromScenario(scenario: unknown): ConsoleTopology {
-  const topo = emptyTopology();
-  const root = isObj(scenario) ? ((isObj(scenario.scenario) ? scenario.scenario : isObj(scenario.topology) ? scenario.topology : scenario) as Obj) : {};
-  const defaultRg = str(root.resourceGroup) ?? 'rg';
-  const subnetIdByName = new Map<string, string>();
-  for (const vnet of arr(root.vnets ?? root.virtualNetworks)) {
-    const rg = str(vnet.resourceGroup) ?? defaultRg;
-    const vnetId = `${rg}/${nameOf(vnet)}`;
-    topo.vnets.push({ id: vnetId, region: str(vnet.region) ?? str(vnet.location), addressPrefixes: strs(vnet.addressSpace ?? vnet.addressPrefixes) });
-    for (const subnet of arr(vnet.subnets)) {
-      const id = `${vnetId}/${nameOf(subnet)}`;
-      topo.subnets.push({ id, prefix: str(subnet.addressPrefix) ?? strs(subnet.addressPrefixes)[0] });
-      subnetIdByName.set(nameOf(subnet), id);
-      subnetIdByName.set(`${nameOf(vnet)}/${nameOf(subnet)}`, id);
-    }
-    for (const peering of arr(vnet.peerings)) {
-      const remote = str(peering.remoteVnet) ?? str(peering.remoteVirtualNetwork) ?? str(peering.remote) ?? str(peering.vnet);
-      if (remote) {
-        const remoteId = remote.includes('/') ? remote.split('/').slice(-2).join('/') : `${rg}/${remote}`;
-        if (!topo.peerings.some((p) => (p.a === remoteId && p.b === vnetId) || (p.a === vnetId && p.b === remoteId))) {
-          topo.peerings.push({ a: vnetId, b: remoteId });
-        }
-      }
-    }
-  }
-  const subnetRef = (o: Obj) => {
-    const ref = str(o.subnet) ?? str(o.subnetId);
-    if (!ref) return undefined;
-    return subnetIdByName.get(ref) ?? subnetIdByName.get(ref.split('/').slice(-2).join('/')) ?? subnetIdByName.get(ref.split('/').pop() ?? '');
+export function topologyFromScenario(s: Scenario): ConsoleTopology {
+  const vnetByName = new Map(s.vnets.map((v) => [v.name.toLowerCase(), v]));
+  const vnetKey = (name: string) => {
+    const v = vnetByName.get(name.toLowerCase());
+    return v ? `${v.resourceGroup}/${v.name}` : name;
   };
-  for (const vm of [...arr(root.vms ?? root.virtualMachines), ...arr(root.nics ?? root.networkInterfaces)]) {
-    const subnet = subnetRef(vm) ?? subnetRef(arr(vm.nics)[0] ?? {});
-    if (!subnet) continue;
-    const rg = str(vm.resourceGroup) ?? defaultRg;
-    const id = `${rg}/${str(vm.vm) ?? nameOf(vm)}`;
-    if (!topo.vms.some((v) => v.id === id)) topo.vms.push({ id, subnet, ips: strs(vm.privateIp ?? vm.ip ?? vm.privateIps) });
+  const subnetKey = (vnet: string, subnet: string) => `${vnetKey(vnet)}/${subnet}`;
+  const peerings: ConsoleTopology['peerings'] = [];
+  for (const v of s.vnets) {
+    for (const p of v.peerings) {
+      const a = vnetKey(v.name);
+      const b = vnetKey(p.remoteVnet);
+      if (!peerings.some((x) => (x.a === a && x.b === b) || (x.a === b && x.b === a))) peerings.push({ a, b });
+    }
   }
-  for (const pe of arr(root.privateEndpoints)) {
-    const subnet = subnetRef(pe);
-    if (subnet) topo.privateEndpoints.push({ id: `${str(pe.resourceGroup) ?? defaultRg}/${nameOf(pe)}`, subnet, ip: str(pe.ip) ?? str(pe.privateIp), target: str(pe.target) ?? str(pe.privateLinkResource) });
+  const rules: ConsoleTopology['rules'] = [];
+  for (const nsg of s.nsgs) {
+    const group = `${nsg.subscription}/${nsg.resourceGroup}/${nsg.name}`;
+    for (const r of nsg.securityRules) rules.push({ aclGroup: group, rule: userRuleFlowLogName(r.name), kind: 'nsg' });
+    for (const d of DEFAULT_RULES) rules.push({ aclGroup: group, rule: defaultRuleFlowLogName(d.name), kind: 'nsg' });
   }
-  for (const nsg of arr(root.nsgs ?? root.networkSecurityGroups)) {
-    const group = `${str(nsg.subscription) ?? str(root.subscription) ?? ''}/${str(nsg.resourceGroup) ?? defaultRg}/${nameOf(nsg)}`.replace(/^\//, '');
-    for (const rule of arr(nsg.rules ?? nsg.securityRules)) topo.rules.push({ aclGroup: group, rule: `UserRule_${nameOf(rule)}`, kind: 'nsg' });
+  for (const m of s.networkManagers) {
+    for (const c of m.securityAdminConfigurations) {
+      // VNet flow logs name the security admin configuration as the group (UNCONFIRMED in
+      // Azure's docs; this is what our emulator and analytics write).
+      const group = `${m.subscription}/${m.resourceGroup}/${m.name}/${c.name}`;
+      for (const rc of c.ruleCollections) for (const r of rc.rules) rules.push({ aclGroup: group, rule: r.name, kind: 'avnm' });
+    }
   }
-  return topo;
+  return {
+    vnets: s.vnets.map((v) => ({ id: `${v.resourceGroup}/${v.name}`, region: v.location, addressPrefixes: v.addressSpace })),
+    subnets: s.vnets.flatMap((v) => v.subnets.map((sn) => ({ id: `${v.resourceGroup}/${v.name}/${sn.name}`, prefix: sn.addressPrefixes.join(' ') }))),
+    vms: s.nics.map((n) => ({
+      id: `${n.resourceGroup}/${n.vm ?? n.name}`,
+      subnet: subnetKey(n.vnet, n.subnet),
+      ips: n.privateIps,
+      nic: `${n.resourceGroup}/${n.name}`,
+    })),
+    peerings,
+    privateEndpoints: s.privateEndpoints.map((pe) => ({
+      id: `${pe.resourceGroup}/${pe.name}`,
+      subnet: subnetKey(pe.vnet, pe.subnet),
+      ip: pe.ip,
+      target: pe.target.resourceId.split('/').pop(),
+    })),
+    rules,
+  };
 }

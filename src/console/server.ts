@@ -9,7 +9,7 @@ import type { ConsoleBackend, QueryLimits } from './backend.js';
 import { consoleConfigSchema, isLoopbackHost, type ConsoleOptions } from './config.js';
 import { assertReadOnlySql, QueryRefusedError } from './guard.js';
 import * as q from './queries.js';
-import { buildGraph, emptyTopology, type ConsoleTopology } from './topology.js';
+import { baseRuleName, buildGraph, emptyTopology, type ConsoleTopology } from './topology.js';
 import { KqlTranslationError, loadKqlTranslator, runCoverage, type KqlTranslator } from './extensions.js';
 
 export interface ConsoleServerInput extends ConsoleOptions {
@@ -214,14 +214,15 @@ export async function startConsoleServer(input: ConsoleServerInput): Promise<Con
       const to = range.to ?? (extent.lastMs ?? 0) + 1;
       const binMs = q.binWidthMs({ from, to });
       const bins = await q.deniedByRuleOverTime(backend, range, binMs);
-      const hitKeys = new Set(hits.filter((h) => h.flows > 0).map((h) => `${h.aclGroup}\u0000${h.rule}`));
-      const kinds = new Map(topology.rules.map((r) => [`${r.aclGroup}\u0000${r.rule}`, r.kind]));
-      const avnmGroups = new Set(topology.rules.filter((r) => r.kind === 'avnm').map((r) => r.aclGroup));
-      const kindOf = (g: string, r: string) => kinds.get(`${g}\u0000${r}`) ?? (avnmGroups.has(g) ? 'avnm' : 'nsg');
+      const key = (g: string, r: string) => `${g.toLowerCase()}\u0000${baseRuleName(r).toLowerCase()}`;
+      const hitKeys = new Set(hits.filter((h) => h.flows > 0).map((h) => key(h.aclGroup, h.rule)));
+      const kinds = new Map(topology.rules.map((r) => [key(r.aclGroup, r.rule), r.kind]));
+      const avnmGroups = new Set(topology.rules.filter((r) => r.kind === 'avnm').map((r) => r.aclGroup.toLowerCase()));
+      const kindOf = (g: string, r: string) => kinds.get(key(g, r)) ?? (avnmGroups.has(g.toLowerCase()) ? 'avnm' : 'nsg');
       return sendJson(res, 200, {
         binMs,
         hits: hits.map((h) => ({ ...h, kind: kindOf(h.aclGroup, h.rule) })),
-        unused: topology.rules.filter((r) => !hitKeys.has(`${r.aclGroup}\u0000${r.rule}`)),
+        unused: topology.rules.filter((r) => !hitKeys.has(key(r.aclGroup, r.rule))),
         rulesKnown: topology.rules.length > 0,
         spikes: q.denySpikes(bins),
       });

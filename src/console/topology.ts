@@ -45,6 +45,14 @@ export interface Graph {
   edges: GraphEdge[];
 }
 
+/**
+ * A rule name without the `_<GUID>` suffix the `ga` profile appends to AVNM admin rules, so a
+ * rule seen in the data matches its name in the scenario.
+ */
+export function baseRuleName(rule: string): string {
+  return rule.replace(/_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, '');
+}
+
 export function emptyTopology(): ConsoleTopology {
   return { vnets: [], subnets: [], vms: [], peerings: [], privateEndpoints: [], rules: [] };
 }

@@ -1,13 +1,24 @@
 /**
- * The console in a real Chromium against a seeded DuckDB store: every view renders, and the
- * numbers it shows equal hand-written SQL over the same store.
+ * The console in a real Chromium against a DuckDB store filled from examples/hub-spoke.yaml
+ * (emulate → ingest → analytics): every view renders, and the numbers it shows equal
+ * hand-written SQL over the same store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openDuckDbFileBackend, startConsoleServer, type ConsoleBackend, type ConsoleServer } from '../../src/console/index.js';
 import { formatBytes, formatCount } from '../../src/console/web/src/format.js';
-import { TOPOLOGY } from './support/seed.js';
-import { ensureWebBuilt, launchBrowser, screenshotPath, seededStoreFile, tempDir } from './support/harness.js';
+import { join } from 'node:path';
+import { loadScenario, type Scenario } from '../../src/model/index.js';
+import { coverage, coverageTable } from '../../src/coverage/index.js';
+import { topologyFromScenario } from '../../src/console/scenario.js';
+import { denySpikes } from '../../src/console/queries.js';
+import { baseRuleName } from '../../src/console/topology.js';
+import { ensureWebBuilt, launchBrowser, pipelineStoreFile, ROOT, screenshotPath, tempDir } from './support/harness.js';
+
+const SCENARIO_FILE = join(ROOT, 'examples', 'hub-spoke.yaml');
+// The scanners of the scenario's internet generator come from these documentation ranges.
+const THREATS = 'ip_or_cidr,threat_type,description\n198.51.100.0/24,Botnet,test scanner range\n';
+let scenario: Scenario;
 
 let dir: ReturnType<typeof tempDir>;
 let backend: ConsoleBackend;
@@ -60,9 +71,16 @@ const BYTES = '(BytesSrcToDest + BytesDestToSrc)';
 beforeAll(async () => {
   await ensureWebBuilt();
   dir = tempDir('flowlens-console-');
-  const file = await seededStoreFile(dir.dir, 60);
+  scenario = loadScenario(SCENARIO_FILE).scenario;
+  const file = await pipelineStoreFile(dir.dir, SCENARIO_FILE, '20m', THREATS);
   backend = await openDuckDbFileBackend(file);
-  server = await startConsoleServer({ backend, port: 0, topology: TOPOLOGY, storeLabel: 'DuckDB (seeded test store)' });
+  server = await startConsoleServer({
+    backend,
+    port: 0,
+    topology: topologyFromScenario(scenario),
+    scenario,
+    storeLabel: 'DuckDB (examples/hub-spoke.yaml, 20 emulated minutes)',
+  });
   browser = await launchBrowser();
   page = await browser.context.newPage();
   const errors: string[] = [];
@@ -119,7 +137,6 @@ describe('console views in Chromium', () => {
        FROM NTANetAnalytics GROUP BY s HAVING d > 0 ORDER BY d DESC, s LIMIT 10`,
     );
     expect((await tableValues('denied-sources')).map((r) => [r.source, Number(r.denied)])).toEqual(deniedSources.map((r) => [r[0], Number(r[1])]));
-    expect(deniedSources[0][0]).toBe('192.0.2.66');
 
     // Each chart is a canvas with a text alternative (a table) next to it.
     expect(await page.$$eval('main [role="img"]', (els) => els.map((e) => !!e.querySelector('canvas')))).toEqual([true, true, true]);
@@ -151,7 +168,8 @@ describe('console views in Chromium', () => {
     expect(edges.length).toBeGreaterThan(1);
     expect((await tableValues('edges')).map((r) => [r.source, r.target, Number(r.flows), Number(r.bytes)])).toEqual(edges.map((r) => [r[0], r[1], Number(r[2]), Number(r[3])]));
     const nodes = (await tableValues('nodes')).map((r) => `${r.kind}:${r.id}`);
-    expect(nodes).toEqual(expect.arrayContaining(['vnet:rg-net/hub-vnet', 'subnet:rg-net/spoke1-vnet/web', 'private-endpoint:pe:rg-data/pe-storage']));
+    const topo = topologyFromScenario(scenario);
+    expect(nodes).toEqual(expect.arrayContaining([...topo.vnets.map((v) => `vnet:${v.id}`), ...topo.subnets.map((x) => `subnet:${x.id}`)]));
     expect(await page.$$eval('#cy canvas', (c) => c.length)).toBeGreaterThan(0);
     await shot('topology-subnets');
 
@@ -176,34 +194,40 @@ describe('console views in Chromium', () => {
     );
     const shown = await tableValues('rule-hits');
     expect(shown.map((r) => [r.aclGroup, r.rule, Number(r.allowed), Number(r.denied)])).toEqual(hits.map((r) => [r[0], r[1], Number(r[2]), Number(r[3])]));
-    expect(shown.find((r) => r.rule === 'deny-ssh-from-internet')?.kind).toBe('AVNM admin rule');
-    const hitRules = new Set(hits.map((r) => `${r[0]}|${r[1]}`));
-    const expectedUnused = TOPOLOGY.rules.filter((r) => !hitRules.has(`${r.aclGroup}|${r.rule}`)).map((r) => r.rule);
+    const topo = topologyFromScenario(scenario);
+    const avnmRules = new Set(topo.rules.filter((r) => r.kind === 'avnm').map((r) => r.rule));
+    const avnmShown = shown.filter((r) => avnmRules.has(baseRuleName(r.rule)));
+    expect(avnmShown.length).toBeGreaterThan(0);
+    for (const r of avnmShown) expect(r.kind).toBe('AVNM admin rule');
+    const hitRules = new Set(hits.filter((r) => Number(r[4]) > 0).map((r) => `${r[0]}|${baseRuleName(String(r[1]))}`));
+    const expectedUnused = topo.rules.filter((r) => !hitRules.has(`${r.aclGroup}|${r.rule}`)).map((r) => `${r.aclGroup}|${r.rule}`);
     expect(expectedUnused.length).toBeGreaterThan(0);
-    expect((await tableValues('unused-rules')).map((r) => r.rule)).toEqual(expectedUnused);
-    const spikes = await tableValues('deny-spikes');
-    expect(spikes.length).toBeGreaterThan(0);
-    const [[peak]] = await sql(
-      `SELECT max(d) FROM (SELECT sum(DeniedInFlows + DeniedOutFlows) AS d FROM NTANetAnalytics WHERE AclRule = 'deny-ssh-from-internet' GROUP BY FlowStartTime - INTERVAL 0 SECOND, date_trunc('minute', FlowStartTime))`,
+    expect((await tableValues('unused-rules')).map((r) => `${r.aclGroup}|${r.rule}`)).toEqual(expectedUnused);
+    // Deny spikes: the same threshold applied to per-minute denied counts queried here.
+    const bins = await sql(
+      `SELECT AclGroup, AclRule, CAST(floor(epoch_ms(FlowStartTime) / 60000) * 60000 AS BIGINT) AS t, sum(DeniedInFlows + DeniedOutFlows) AS d
+       FROM NTANetAnalytics GROUP BY AclGroup, AclRule, t HAVING sum(DeniedInFlows + DeniedOutFlows) > 0`,
     );
-    expect(Number(spikes[0].denied)).toBe(Number(peak));
-    expect(spikes[0].rule).toBe('deny-ssh-from-internet');
+    const expectedSpikes = denySpikes(bins.map((b) => ({ aclGroup: String(b[0]), rule: String(b[1]), t: Number(b[2]), denied: Number(b[3]) })));
+    expect((await tableValues('deny-spikes')).map((r) => [r.aclGroup, r.rule, Number(r.t), Number(r.denied)])).toEqual(
+      expectedSpikes.map((x) => [x.aclGroup, x.rule, x.t, x.denied]),
+    );
     await shot('rules');
   });
 
   it('Flows: filters by CIDR, port, state and decision, with blob and block per row', async () => {
-    await gotoView('flows', 'cidr=10.1.0.0/24&port=22&decision=D');
+    await gotoView('flows', 'cidr=10.20.0.0/16&port=8080&decision=A');
     const [[count]] = await sql(
-      `SELECT count(*) FROM FlowTuples WHERE (src_ip LIKE '10.1.0.%' OR dst_ip LIKE '10.1.0.%') AND (src_port = 22 OR dst_port = 22) AND decision = 'D'`,
+      `SELECT count(*) FROM FlowTuples WHERE (src_ip LIKE '10.20.%' OR dst_ip LIKE '10.20.%') AND (src_port = 8080 OR dst_port = 8080) AND decision = 'A'`,
     );
     expect(Number(count)).toBeGreaterThan(0);
     expect(await page.$eval('#flow-count', (e) => (e as HTMLElement).dataset.value)).toBe(String(count));
     const rows = await tableValues('flows');
     expect(rows.length).toBe(Math.min(100, Number(count)));
     for (const r of rows) {
-      expect(r.decision).toBe('D');
+      expect(r.decision).toBe('A');
       expect(r.blob).toMatch(/PT1H\.json$/);
-      expect(r.block).toMatch(/^block-\d{4}$/);
+      expect(r.block).not.toBe('');
     }
     await shot('flows');
 
@@ -218,6 +242,7 @@ describe('console views in Chromium', () => {
     await page.waitForFunction((b) => document.getElementById('main')?.dataset.rendered !== b && document.getElementById('main')?.getAttribute('aria-busy') === 'false', before);
     await page.waitForSelector('#flow-count');
     const [[udpEnds]] = await sql(`SELECT count(*) FROM FlowTuples WHERE protocol = 17 AND state = 'E'`);
+    expect(Number(udpEnds)).toBeGreaterThan(0);
     expect(await page.$eval('#flow-count', (e) => (e as HTMLElement).dataset.value)).toBe(String(udpEnds));
   });
 
@@ -227,10 +252,12 @@ describe('console views in Chromium', () => {
       `SELECT Country, sum(${FLOWS}) AS f FROM NTANetAnalytics WHERE FlowType IN ('ExternalPublic', 'MaliciousFlow') AND Country <> '' GROUP BY Country ORDER BY f DESC, Country`,
     );
     expect((await tableValues('countries')).map((r) => [r.country, Number(r.flows)])).toEqual(countries.map((r) => [r[0], Number(r[1])]));
-    expect((await tableValues('countries')).find((r) => r.country === 'US')?.name).toBe('United States of America');
+    expect(countries.length).toBeGreaterThan(0);
+    for (const r of await tableValues('countries')) expect(r.name).not.toBe('');
     const regions = await sql(`SELECT AzureRegion, sum(${FLOWS}) FROM NTANetAnalytics WHERE FlowType = 'AzurePublic' GROUP BY AzureRegion ORDER BY 2 DESC`);
     expect((await tableValues('regions')).map((r) => [r.region, Number(r.flows)])).toEqual(regions.map((r) => [r[0], Number(r[1])]));
-    const malicious = await sql(`SELECT DISTINCT Ip, ThreatType FROM NTAIpDetails WHERE FlowType = 'MaliciousFlow' ORDER BY Ip`);
+    const malicious = await sql(`SELECT Ip, max(ThreatType) FROM NTAIpDetails WHERE FlowType = 'MaliciousFlow' GROUP BY Ip ORDER BY Ip`);
+    expect(malicious.length).toBeGreaterThan(0);
     expect((await tableValues('malicious')).map((r) => [r.ip, r.threatType])).toEqual(malicious);
     expect(await page.$$eval('main [role="img"] canvas', (c) => c.length)).toBe(1);
     await shot('public-ips');
@@ -301,9 +328,13 @@ describe('console views in Chromium', () => {
 
   it('Coverage: shows the planner result or says clearly that it is not available', async () => {
     await gotoView('coverage');
-    const res = await page.evaluate(() => fetch('/api/coverage').then((r) => r.json() as Promise<{ available: boolean }>));
-    if (res.available) expect(await page.$$eval('main table, main dl', (t) => t.length)).toBeGreaterThan(0);
-    else expect(await page.textContent('#coverage-unavailable')).toMatch(/Coverage planner not available/);
+    // The planner's own table for this scenario, computed here, is what the view shows.
+    const table = coverageTable(coverage(scenario, { profile: 'ga' }));
+    const shown = await page.$$eval('main table', (tables) => {
+      const t = tables.find((x) => x.querySelector('caption')?.textContent === 'What each flow-log type records');
+      return t ? [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)) : null;
+    });
+    expect(shown).toEqual(table.rows.map((r) => [r.title, ...table.columns.map((c) => `${r.cells[c.key].value} (${r.cells[c.key].recorded}/${r.cells[c.key].total})`)]));
     await shot('coverage');
   });
 });

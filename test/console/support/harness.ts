@@ -66,3 +66,34 @@ export function screenshotPath(name: string): string {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return join(SCREENSHOTS, `${name}.png`);
 }
+
+/**
+ * A DuckDB store file filled the way a user fills it: the emulator writes `duration` of the
+ * scenario's flow logs to a folder, ingestion decodes them and analytics derives the Traffic
+ * Analytics tables (with a threat list, so malicious flows exist). Returns the file path.
+ */
+export async function pipelineStoreFile(dir: string, scenarioFile: string, duration: string, threatsCsv?: string): Promise<string> {
+  const { writeFileSync } = await import('node:fs');
+  const { loadScenario } = await import('../../../src/model/index.js');
+  const { emulate, FLOW_LOG_BLOB_FRAMING } = await import('../../../src/emulator/index.js');
+  const { createFolderSink, openFolderSources } = await import('../../../src/storage/index.js');
+  const { createDeriver, runIngest } = await import('../../../src/ingest/index.js');
+  const folder = join(dir, 'blobs');
+  const { scenario } = loadScenario(scenarioFile);
+  await emulate(scenario, createFolderSink(folder, FLOW_LOG_BLOB_FRAMING), { start: '2026-11-20T10:00:00Z', duration, seed: 5 });
+  let threats: string | undefined;
+  if (threatsCsv) {
+    threats = join(dir, 'threats.csv');
+    writeFileSync(threats, threatsCsv);
+  }
+  const file = join(dir, 'console.duckdb');
+  const store = await openStore({ db: file, intervalMinutes: 1 });
+  try {
+    const derive = await createDeriver({ topology: scenarioFile, threats });
+    const summary = await runIngest({ sources: await openFolderSources(folder), store, derive, workers: 0, log: () => {} });
+    if (summary.errors > 0) throw new Error(`ingest reported ${summary.errors} errors`);
+  } finally {
+    await store.close();
+  }
+  return file;
+}

@@ -48,6 +48,12 @@ function rangeQuery(): string {
   return p.toString();
 }
 
+function showStore(): void {
+  const storeLine = document.getElementById('store') as HTMLElement;
+  const extent = info.extent.firstMs !== null && info.extent.lastMs !== null ? ` · data ${formatTime(info.extent.firstMs)} – ${formatTime(info.extent.lastMs)} UTC` : ' · no data yet';
+  storeLine.textContent = `${info.store}${extent}`;
+}
+
 function currentRoute(): { name: string; params: URLSearchParams } {
   const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
   return { name: views[path] ? path : 'overview', params: new URLSearchParams(query ?? '') };
@@ -84,9 +90,7 @@ function schedule(live = false): void {
 
 async function start(): Promise<void> {
   info = await api<Info>('/api/info');
-  const storeLine = document.getElementById('store') as HTMLElement;
-  const extent = info.extent.firstMs !== null && info.extent.lastMs !== null ? ` · data ${formatTime(info.extent.firstMs)} – ${formatTime(info.extent.lastMs)} UTC` : ' · no data yet';
-  storeLine.textContent = `${info.store}${extent}`;
+  showStore();
   preset.addEventListener('change', () => {
     custom.hidden = preset.value !== 'custom';
     if (preset.value !== 'custom') schedule();
@@ -102,6 +106,7 @@ async function start(): Promise<void> {
       liveBox.dataset.version = payload.version;
       void api<Info>('/api/info').then((next) => {
         info = next;
+        showStore();
         const { name } = currentRoute();
         if (views[name].live && !pendingLive) {
           pendingLive = true;

@@ -31,8 +31,8 @@ export async function overviewView(ctx: ViewContext): Promise<void> {
     `Flows over time, allowed and denied, ${binLabel}`,
     {
       tooltip: { trigger: 'axis' },
-      legend: { data: ['Allowed', 'Denied'] },
-      grid: { left: 60, right: 20, top: 30, bottom: 30 },
+      legend: { data: ['Allowed', 'Denied'], top: 0 },
+      grid: { left: 60, right: 20, top: 40, bottom: 30 },
       xAxis: { type: 'category', data: bins.map(formatTime) },
       yAxis: { type: 'value', name: 'flows' },
       series: [
@@ -56,8 +56,8 @@ export async function overviewView(ctx: ViewContext): Promise<void> {
     `Bytes over time by flow type, ${binLabel}`,
     {
       tooltip: { trigger: 'axis' },
-      legend: { type: 'scroll' },
-      grid: { left: 70, right: 20, top: 30, bottom: 30 },
+      legend: { type: 'scroll', top: 0 },
+      grid: { left: 70, right: 20, top: 40, bottom: 30 },
       xAxis: { type: 'category', data: bins.map(formatTime) },
       yAxis: { type: 'value', name: 'bytes' },
       series: flowTypes.map((ft) => ({ name: ft, type: 'line', stack: 'b', areaStyle: {}, data: bins.map((b) => at(b, (p) => p.bytes, ft)) })),
@@ -79,7 +79,7 @@ export async function overviewView(ctx: ViewContext): Promise<void> {
     'Flows by flow type, allowed and denied',
     {
       tooltip: { trigger: 'axis' },
-      legend: { data: ['Allowed', 'Denied'] },
+      legend: { data: ['Allowed', 'Denied'], top: 0 },
       grid: { left: 110, right: 20, top: 30, bottom: 30 },
       yAxis: { type: 'category', data: o.flowTypes.map((r) => r.flowType) },
       xAxis: { type: 'value' },

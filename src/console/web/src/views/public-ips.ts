@@ -29,6 +29,15 @@ function loadWorld(): Promise<Map<string, string>> {
       fetch(countriesUrl).then((r) => r.json() as Promise<{ cca2: string; ccn3: string }[]>),
     ]);
     const geo = feature(topo, topo.objects.countries);
+    // A flat map cannot draw rings that cross the antimeridian (they become lines across the
+    // world): drop those rings, and Antarctica, which carries no traffic.
+    geo.features = geo.features.filter((f) => f.id !== '010');
+    for (const f of geo.features) {
+      const g = f.geometry as { type: string; coordinates: number[][][] | number[][][][] };
+      const crosses = (ring: number[][]) => ring.some((p, i) => i > 0 && Math.abs(p[0] - ring[i - 1][0]) > 180);
+      if (g.type === 'Polygon') g.coordinates = (g.coordinates as number[][][]).filter((r) => !crosses(r));
+      else if (g.type === 'MultiPolygon') g.coordinates = (g.coordinates as number[][][][]).filter((poly) => !crosses(poly[0]));
+    }
     echarts.registerMap('world', geo as unknown as Parameters<typeof echarts.registerMap>[1]);
     const nameById = new Map(geo.features.map((f) => [String(f.id), f.properties?.name ?? '']));
     return new Map(countries.filter((c) => nameById.has(c.ccn3)).map((c) => [c.cca2, nameById.get(c.ccn3) as string]));

@@ -34,7 +34,7 @@ function resultChart(render: string, res: QueryResponse): HTMLElement | null {
   const alt = table('Query result', res.columns.map((c, i) => ({ key: c, label: c, value: (r: unknown[]) => (r[i] as string | number) ?? '' })), res.rows);
   const label = `${render} of ${res.columns.filter((_, i) => numericCols.includes(i)).join(', ')} by ${res.columns[0]}`;
   if (render === 'piechart') {
-    return chart(label, { tooltip: { trigger: 'item' }, legend: { type: 'scroll' }, series: [{ type: 'pie', radius: '65%', data: res.rows.map((r) => ({ name: String(r[0]), value: Number(r[numericCols[0]]) })) }] }, alt);
+    return chart(label, { tooltip: { trigger: 'item' }, legend: { type: 'scroll', top: 0 }, series: [{ type: 'pie', radius: '65%', data: res.rows.map((r) => ({ name: String(r[0]), value: Number(r[numericCols[0]]) })) }] }, alt);
   }
   const kind = render === 'barchart' ? 'bar' : render === 'columnchart' ? 'bar' : 'line';
   const horizontal = render === 'barchart';

@@ -34,9 +34,9 @@ export async function rulesView(ctx: ViewContext): Promise<void> {
     'Top rules by flows, allowed and denied',
     {
       tooltip: { trigger: 'axis' },
-      legend: { data: ['Allowed', 'Denied'] },
-      grid: { left: 220, right: 20, top: 30, bottom: 30 },
-      yAxis: { type: 'category', data: top.map((h) => h.rule).reverse() },
+      legend: { data: ['Allowed', 'Denied'], top: 0 },
+      grid: { left: 300, right: 20, top: 40, bottom: 30 },
+      yAxis: { type: 'category', data: top.map((h) => `${h.rule.replace(/_[0-9a-f-]{36}$/i, '')} · ${h.aclGroup.split('/').pop()}`).reverse() },
       xAxis: { type: 'value' },
       series: [
         { name: 'Allowed', type: 'bar', stack: 'r', data: top.map((h) => h.allowed).reverse(), itemStyle: { color: '#1a7f37' } },
