@@ -150,7 +150,7 @@ export function coverageContext(scenario: Scenario, input: CoverageOptionsInput 
   const variants: NsgOrder[] = order === 'random' ? ['subnet-first', 'nic-first'] : [order];
   const alternatives: NsgOrder[] = order === 'random' ? [] : (['subnet-first', 'nic-first'] as NsgOrder[]).filter((x) => x !== order);
   const judges = new Map<NsgOrder, Judge>();
-  for (const v of [...variants, ...alternatives]) judges.set(v, policyJudge(policy, v, prepared.profile, { explain: true }));
+  for (const v of [...variants, ...alternatives]) judges.set(v, policyJudge(policy, v, prepared.profile));
   const atMs = o.at ? Date.parse(o.at) : prepared.startMs;
   return { scenario, network: prepared.network, profile: prepared.profile, atMs, variants, alternatives, judges };
 }
