@@ -55,6 +55,7 @@ import {
   refOfBytes,
   refOfString,
   scanTupleArray,
+  scanVnetTupleArray,
   startBatch,
   tupleFailureKey,
   type ByteCache,
@@ -163,6 +164,8 @@ const FAMILY_NONE = 0;
 const FAMILY_VNET = 4;
 const FAMILY_NSG = 1;
 
+const EMPTY = new Uint8Array(0);
+
 function growBatch(batch: FlowBatch, capacity: number): FlowBatch {
   const next = allocateFlowBatch(capacity);
   next.length = batch.length;
@@ -202,12 +205,14 @@ export function createDecoderInternal(
   startBatch(cache, batch.strings);
 
   // Input window: `b` holds bytes from absolute offset `bufBase`; `carry` is an unfinished tail.
-  let b: Uint8Array = new Uint8Array(0);
+  let b: Uint8Array = EMPTY;
   let n = 0;
   let bufBase = options.baseOffset ?? 0;
   let totalPushed = options.baseOffset ?? 0;
   let pending: Uint8Array[] = [];
   let pendingLength = 0;
+  /** Absolute offset of `pending[0][0]`. */
+  let pendingBase = options.baseOffset ?? 0;
   let needAtLeast = 0;
   const blockMarks: { offset: number; id: string }[] = [];
 
@@ -394,7 +399,7 @@ export function createDecoderInternal(
       groupRule = stringRef;
       return p;
     }
-    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanTupleArray(tuples, b, p, n, 4);
+    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanVnetTupleArray(tuples, b, p, n);
     return skipValue(b, p, n);
   };
   let groupRule = -1;
@@ -731,8 +736,8 @@ export function createDecoderInternal(
         end = scanRecordFast(p);
       } catch (e) {
         if (e !== FALLBACK) throw e;
-        resetRecord();
         batch.length = recRowStart;
+        resetRecord();
         const value = parseValue(b, p, n);
         end = parseEnd;
         genericRecord(value, p);
@@ -795,9 +800,13 @@ export function createDecoderInternal(
   }
 
   /** Runs the framing loop over `b[0, n)`; keeps the unfinished tail for the next push. */
-  function run(final: boolean): void {
-    let p = 0;
-    let tokenStart = 0;
+  /**
+   * Runs the framing loop over `b[start, n)`. Returns where the unfinished token starts (the
+   * caller keeps bytes from there), or -1 when `final` and everything is settled.
+   */
+  function run(start: number, final: boolean): number {
+    let p = start;
+    let tokenStart = start;
     try {
       for (;;) {
         tokenStart = p;
@@ -883,35 +892,47 @@ export function createDecoderInternal(
         if (isMalformed(e)) throw formatError(e, undefined, false);
         throw e;
       }
-      keepTail(tokenStart, final);
+      if (final) {
+        finishInput(tokenStart);
+        return -1;
+      }
+      return tokenStart;
     }
   }
 
-  function keepTail(from: number, final: boolean): void {
+  /** End of input with bytes `b[from, n)` unsettled: fine if only whitespace, else truncated. */
+  function finishInput(from: number): void {
+    let onlyWs = true;
+    for (let i = from; i < n && onlyWs; i++) {
+      const c = b[i];
+      onlyWs = c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+    }
+    if (onlyWs || state === State.Resync) {
+      if (state === State.AfterArray && !lenient) {
+        throw formatError(malformed("input ends after ']' without the closing '}'", n), undefined, false);
+      }
+      return;
+    }
+    const inRecord = state === State.Array && b[skipWsSafe(from)] === LBRACE;
+    const m = malformed(inRecord ? 'input ends inside a record (truncated)' : 'input ends inside a token (truncated)', n);
+    if (!lenient) throw formatError(m, bufBase + from, inRecord);
+    skipRecord(inRecord ? 'truncated record' : 'truncated input', 0);
+    if (inRecord) recordIndex++;
+  }
+
+  /** Keeps `b[from, n)` (an unfinished token) as the carry for the next bytes. */
+  function saveTail(from: number): void {
     const rest = n - from;
-    if (final) {
-      let onlyWs = true;
-      for (let i = from; i < n && onlyWs; i++) {
-        const c = b[i];
-        onlyWs = c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-      }
-      if (onlyWs || state === State.Resync) {
-        if (state === State.AfterArray && !lenient) {
-          throw formatError(malformed("input ends after ']' without the closing '}'", n), undefined, false);
-        }
-        return;
-      }
-      const inRecord = state === State.Array && b[skipWsSafe(from)] === LBRACE;
-      const m = malformed(inRecord ? 'input ends inside a record (truncated)' : 'input ends inside a token (truncated)', n);
-      if (!lenient) throw formatError(m, bufBase + from, inRecord);
-      skipRecord(inRecord ? 'truncated record' : 'truncated input', 0);
-      if (inRecord) recordIndex++;
+    if (rest <= 0) {
+      bufBase += n;
+      b = EMPTY;
+      n = 0;
       return;
     }
     const tail = b.slice(from, n);
     bufBase += from;
     b = tail;
-    n = tail.length;
+    n = rest;
     needAtLeast = Math.max(rest * 2, rest + 1);
   }
 
@@ -922,40 +943,70 @@ export function createDecoderInternal(
 
   function push(input: Uint8Array, block?: string): void {
     if (ended) throw new FlowLogFormatError('push() after end()', { source });
+    if (block !== undefined) blockMarks.push({ offset: totalPushed, id: block });
+    totalPushed += input.length;
+    stats.bytes += input.length;
+    if (input.length === 0) return;
     // One array class for every buffer the scanner sees (Buffer and Uint8Array differ to V8).
     const chunk =
       input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-    if (block !== undefined) blockMarks.push({ offset: totalPushed, id: block });
-    totalPushed += chunk.length;
-    stats.bytes += chunk.length;
-    if (chunk.length === 0) return;
-    if (n > 0) {
-      pending.push(chunk);
-      pendingLength += chunk.length;
-      if (n + pendingLength < needAtLeast) return;
-      const joined = new Uint8Array(n + pendingLength);
-      joined.set(b.subarray(0, n), 0);
-      let o = n;
-      for (const part of pending) {
-        joined.set(part, o);
-        o += part.length;
+    pending.push(chunk);
+    pendingLength += chunk.length;
+    feed();
+  }
+
+  /**
+   * Decodes pending chunks in place. A token cut by a chunk boundary is carried over: the carry
+   * is joined with just enough of the next chunk to finish it, then decoding resumes in that
+   * chunk itself, so bytes are copied only around chunk boundaries.
+   */
+  function feed(): void {
+    while (pendingLength > 0) {
+      if (n === 0) {
+        const chunk = pending.shift() as Uint8Array;
+        pendingLength -= chunk.length;
+        b = chunk;
+        n = chunk.length;
+        bufBase = pendingBase;
+        pendingBase += chunk.length;
+        saveTail(run(0, false));
+        continue;
       }
-      pending = [];
-      pendingLength = 0;
+      if (n + pendingLength < needAtLeast) return;
+      const first = pending[0];
+      const firstBase = pendingBase;
+      const take = Math.min(first.length, Math.max(needAtLeast - n, 16384));
+      const carried = n;
+      const joined = new Uint8Array(carried + take);
+      joined.set(b.subarray(0, carried), 0);
+      joined.set(first.subarray(0, take), carried);
+      if (take === first.length) pending.shift();
+      else pending[0] = first.subarray(take);
+      pendingLength -= take;
+      pendingBase += take;
       b = joined;
       n = joined.length;
-    } else {
-      b = chunk;
-      n = chunk.length;
-      bufBase = totalPushed - chunk.length;
+      const stop = run(0, false);
+      if (stop >= carried && take < first.length) {
+        // The carried token is done; resume inside the original chunk instead of copying it.
+        const offset = stop - carried;
+        pending[0] = first.subarray(offset);
+        pendingLength += take - offset;
+        pendingBase = firstBase + offset;
+        bufBase += n;
+        b = EMPTY;
+        n = 0;
+      } else {
+        saveTail(stop);
+      }
     }
-    run(false);
   }
 
   function end(): DecodeStats {
     if (ended) return stats;
     ended = true;
     if (pendingLength > 0) {
+      if (n === 0) bufBase = pendingBase;
       const joined = new Uint8Array(n + pendingLength);
       joined.set(b.subarray(0, n), 0);
       let o = n;
@@ -968,7 +1019,7 @@ export function createDecoderInternal(
       b = joined;
       n = joined.length;
     }
-    if (n > 0) run(true);
+    if (n > 0) run(0, true);
     else if (state === State.AfterArray && !lenient) {
       throw formatError(malformed("input ends after ']' without the closing '}'", 0), undefined, false);
     }
