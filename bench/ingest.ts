@@ -1,0 +1,118 @@
+/**
+ * bench:ingest — a folder of emulated VNet flow-log blobs (≥ 5M tuples by default) into DuckDB:
+ * raw tuples + Traffic Analytics aggregates through `runIngest` (block deltas, worker-thread
+ * decoding, one commit per chunk with its checkpoint), against the baseline in the same run:
+ * DuckDB `read_json` + `unnest` + `INSERT … SELECT` of the same rows into a fresh file.
+ * Last stdout line with --json: one JSON object (tuples_per_s, baseline_tuples_per_s, ratio, peak_rss_mb).
+ * Usage: npm run bench:ingest -- [--nics 2600] [--duration 1h] [--workers 1] [--no-analytics] [--json]
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { emulate, FLOW_LOG_BLOB_FRAMING, syntheticScenario } from '../src/emulator/index.js';
+import { createFolderSink } from '../src/storage/sink-fs.js';
+import { openFolderSource } from '../src/storage/source-folder.js';
+import { openStore } from '../src/store/index.js';
+import { createDeriver, runIngest } from '../src/ingest/index.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+const nics = Number(arg('--nics', '2600'));
+const duration = arg('--duration', '1h');
+const workers = Number(arg('--workers', '1'));
+const analytics = !args.includes('--no-analytics');
+const json = args.includes('--json');
+const say = (line: string) => process.stderr.write(line + '\n');
+
+let peakRss = 0;
+const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+const sampler = setInterval(sample, 50);
+sampler.unref();
+
+const dataDir = join(import.meta.dirname, 'data', `ingest-${nics}-${duration}`);
+const metaPath = `${dataDir}.meta.json`;
+if (!existsSync(metaPath)) {
+  say(`generating ${nics} NICs × ${duration} with the emulator into ${dataDir} …`);
+  rmSync(dataDir, { recursive: true, force: true });
+  const sink = createFolderSink(dataDir, FLOW_LOG_BLOB_FRAMING);
+  const s = await emulate(syntheticScenario(nics, 1), sink, { duration, commit: 'batched', start: '2025-01-06T00:00:00Z', profile: 'ga' });
+  await sink.close();
+  writeFileSync(metaPath, JSON.stringify({ nics, duration, tuples: s.tuples, records: s.records, bytes: s.bytes }));
+}
+const vnetDir = join(dataDir, 'insights-logs-flowlogflowevent');
+
+// --- ours -----------------------------------------------------------------------------------
+const oursDb = join(import.meta.dirname, 'data', 'ingest-ours.duckdb');
+rmSync(oursDb, { force: true });
+rmSync(`${oursDb}.wal`, { force: true });
+peakRss = 0;
+const store = await openStore({ db: oursDb });
+const derive = analytics ? await createDeriver({ geo: 'bundled' }) : undefined;
+const t0 = performance.now();
+const summary = await runIngest({ sources: [openFolderSource(vnetDir)], store, derive, workers, log: say });
+const oursSeconds = (performance.now() - t0) / 1000;
+const oursPeak = peakRss;
+const stored = Number((await store.query('SELECT count(*) FROM FlowTuples')).rows[0][0]);
+await store.close();
+say(`ours: ${summary.tuples} tuples (${stored} stored) in ${oursSeconds.toFixed(2)} s, ${summary.errors} errors`);
+
+// --- baseline ---------------------------------------------------------------------------------
+const baseDb = join(import.meta.dirname, 'data', 'ingest-baseline.duckdb');
+rmSync(baseDb, { force: true });
+rmSync(`${baseDb}.wal`, { force: true });
+const instance = await DuckDBInstance.create(baseDb);
+const con = await instance.connect();
+await con.run(`CREATE TABLE flow_tuples (
+  time_ms BIGINT, record_time VARCHAR, mac VARCHAR, flow_log_id VARCHAR, target_resource_id VARCHAR, acl_id VARCHAR,
+  rule VARCHAR, src_ip VARCHAR, dst_ip VARCHAR, src_port USMALLINT, dst_port USMALLINT, protocol UTINYINT,
+  direction VARCHAR, state VARCHAR, encryption VARCHAR,
+  packets_s2d BIGINT, bytes_s2d BIGINT, packets_d2s BIGINT, bytes_d2s BIGINT, blob VARCHAR)`);
+const glob = join(vnetDir, '**', 'PT1H.json').replaceAll("'", "''");
+const t1 = performance.now();
+await con.run(`INSERT INTO flow_tuples
+  WITH recs AS (SELECT filename AS blob, unnest(records) AS r FROM read_json('${glob}', filename = true, maximum_object_size = 1073741824)),
+  flows AS (SELECT blob, r.time AS rt, r.macAddress AS mac, r.flowLogResourceID AS fl, r.targetResourceID AS tr, unnest(r.flowRecords.flows) AS f FROM recs),
+  groups AS (SELECT blob, rt, mac, fl, tr, f.aclID AS acl, unnest(f.flowGroups) AS g FROM flows),
+  tuples AS (SELECT blob, rt, mac, fl, tr, acl, g.rule AS rule, string_split(unnest(g.flowTuples), ',') AS s FROM groups)
+  SELECT s[1]::BIGINT, rt, mac, fl, tr, acl, rule, s[2], s[3], s[4]::USMALLINT, s[5]::USMALLINT, s[6]::UTINYINT, s[7], s[8], s[9],
+         nullif(s[10], '')::BIGINT, nullif(s[11], '')::BIGINT, nullif(s[12], '')::BIGINT, nullif(s[13], '')::BIGINT, blob
+  FROM tuples`);
+await con.run('CHECKPOINT');
+const baseSeconds = (performance.now() - t1) / 1000;
+const baseRows = Number((await con.runAndReadAll('SELECT count(*) FROM flow_tuples')).getRows()[0][0]);
+con.closeSync();
+instance.closeSync();
+say(`baseline: ${baseRows} tuples in ${baseSeconds.toFixed(2)} s`);
+clearInterval(sampler);
+
+if (baseRows !== summary.tuples) say(`WARNING: baseline stored ${baseRows} rows, ours ${summary.tuples}`);
+const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { tuples: number };
+const result = {
+  bench: 'ingest',
+  nics,
+  duration,
+  workers,
+  analytics,
+  emulated_tuples_all_containers: meta.tuples,
+  tuples: summary.tuples,
+  blobs: summary.blobs,
+  blocks: summary.blocks,
+  mb: Number((summary.bytes / 1e6).toFixed(1)),
+  seconds: Number(oursSeconds.toFixed(3)),
+  tuples_per_s: Math.round(summary.tuples / oursSeconds),
+  baseline_seconds: Number(baseSeconds.toFixed(3)),
+  baseline_tuples_per_s: Math.round(baseRows / baseSeconds),
+  ratio: Number((baseSeconds / oursSeconds).toFixed(2)),
+  peak_rss_mb: Math.round(oursPeak / 1024 / 1024),
+  load_average: Number(loadavg()[0].toFixed(2)),
+};
+if (json) process.stdout.write(JSON.stringify(result) + '\n');
+else {
+  process.stdout.write(
+    `ingest: ${result.tuples} tuples in ${result.seconds} s = ${result.tuples_per_s} tuples/s (baseline ${result.baseline_tuples_per_s} tuples/s, ratio ${result.ratio}×), peak RSS ${result.peak_rss_mb} MB\n`,
+  );
+}
