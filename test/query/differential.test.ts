@@ -765,6 +765,13 @@ function canon(v: V, type?: string): V {
   return v;
 }
 
+/** The first rows that differ, to keep failure messages readable. */
+function diff(got: string[], want: string[]): string {
+  const extra = got.filter((r) => !want.includes(r)).slice(0, 3);
+  const missing = want.filter((r) => !got.includes(r)).slice(0, 3);
+  return `${got.length} rows vs ${want.length} expected; unexpected ${extra.join(' ')}; missing ${missing.join(' ')}`;
+}
+
 function canonRows(rows: V[][], types: string[], ordered: boolean): string[] {
   const out = rows.map((r) => JSON.stringify(r.map((v, i) => canon(v, types[i]))));
   return ordered ? out : out.sort();
@@ -788,36 +795,59 @@ describe('KQL differential: DuckDB vs ClickHouse 18.16 vs reference evaluator', 
   it(`agrees on ${QUERIES} random queries from the supported grammar`, async () => {
     const failures: string[] = [];
     const seen = new Set<string>();
-    let run = 0;
-    let nonEmpty = 0;
-    while (run < QUERIES) {
+    const queries: Generated[] = [];
+    while (queries.length < QUERIES) {
       const g = generate();
       if (seen.has(g.kql)) continue;
       seen.add(g.kql);
-      run++;
-      try {
-        const { plan } = translateKqlToPlan(g.kql, schema);
-        const types = plan.columns.map((c) => c.type);
-        const duckSql = planToSql(plan, { dialect: 'duckdb' });
-        const chSql = planToSql(plan, { dialect: 'clickhouse' });
-        const [d, c] = await Promise.all([duckQuery(duck, duckSql.sql, types), chQuery(ch.url, chSql.sql, chSql.settings, types)]);
-        const expectedRows = g.expected.rows.map((r) => g.expected.cols.map((col) => r[col.name] ?? null));
-        const e = canonRows(expectedRows, g.expected.cols.map((x) => x.type), g.ordered);
-        const dr = canonRows(d, types, g.ordered);
-        const cr = canonRows(c, types, g.ordered);
-        if (e.length) nonEmpty++;
-        if (plan.columns.length !== g.expected.cols.length) failures.push(`${g.kql}\n  columns: ${plan.columns.map((x) => x.name)} vs ${g.expected.cols.map((x) => x.name)}`);
-        else if (JSON.stringify(dr) !== JSON.stringify(e)) failures.push(`${g.kql}\n  duckdb:    ${dr.slice(0, 5).join(' ')}\n  reference: ${e.slice(0, 5).join(' ')}\n  sql: ${duckSql.sql}`);
-        else if (JSON.stringify(cr) !== JSON.stringify(e)) failures.push(`${g.kql}\n  clickhouse: ${cr.slice(0, 5).join(' ')}\n  reference:  ${e.slice(0, 5).join(' ')}\n  sql: ${chSql.sql}`);
-      } catch (err) {
-        failures.push(`${g.kql}\n  error: ${(err as Error).message.slice(0, 400)}`);
+      queries.push(g);
+    }
+    const run = queries.length;
+    let nonEmpty = 0;
+    // Batches: translate on the Node side while ClickHouse answers a batch concurrently.
+    const BATCH = 25;
+    for (let b = 0; b < queries.length && failures.length < 10; b += BATCH) {
+      const batch = queries.slice(b, b + BATCH).map((g) => {
+        try {
+          const { plan } = translateKqlToPlan(g.kql, schema);
+          return { g, plan, duckSql: planToSql(plan, { dialect: 'duckdb' }), chSql: planToSql(plan, { dialect: 'clickhouse' }) };
+        } catch (err) {
+          failures.push(`${g.kql}\n  translation error: ${(err as Error).message.slice(0, 400)}`);
+          return null;
+        }
+      });
+      const chResults = Promise.all(
+        batch.map((x) =>
+          x ? chQuery(ch.url, x.chSql.sql, x.chSql.settings, x.plan.columns.map((c) => c.type)).catch((e: Error) => e) : null,
+        ),
+      );
+      const duckResults: (unknown[][] | Error | null)[] = [];
+      for (const x of batch) {
+        duckResults.push(x ? await duckQuery(duck, x.duckSql.sql, x.plan.columns.map((c) => c.type)).catch((e: Error) => e) : null);
       }
-      if (failures.length >= 10) break;
+      const chs = await chResults;
+      batch.forEach((x, i) => {
+        if (!x) return;
+        const { g, plan } = x;
+        const d = duckResults[i];
+        const c = chs[i];
+        if (d instanceof Error) return void failures.push(`${g.kql}\n  duckdb error: ${d.message.slice(0, 400)}`);
+        if (c instanceof Error) return void failures.push(`${g.kql}\n  clickhouse error: ${c.message.slice(0, 400)}`);
+        const types = plan.columns.map((col) => col.type);
+        const expectedRows = g.expected.rows.map((r) => g.expected.cols.map((col) => r[col.name] ?? null));
+        const e = canonRows(expectedRows, g.expected.cols.map((col) => col.type), g.ordered);
+        const dr = canonRows(d!, types, g.ordered);
+        const cr = canonRows(c!, types, g.ordered);
+        if (e.length) nonEmpty++;
+        if (plan.columns.length !== g.expected.cols.length) failures.push(`${g.kql}\n  columns: ${plan.columns.map((col) => col.name)} vs ${g.expected.cols.map((col) => col.name)}`);
+        else if (JSON.stringify(dr) !== JSON.stringify(e)) failures.push(`${g.kql}\n  duckdb:    ${diff(dr, e)}\n  sql: ${x.duckSql.sql}`);
+        else if (JSON.stringify(cr) !== JSON.stringify(e)) failures.push(`${g.kql}\n  clickhouse: ${diff(cr, e)}\n  sql: ${x.chSql.sql}`);
+      });
     }
     expect(failures.slice(0, 5).join('\n\n')).toBe('');
     expect(run).toBeGreaterThanOrEqual(QUERIES);
     // The generator must exercise real data, not mostly empty results.
     expect(nonEmpty).toBeGreaterThan(QUERIES * 0.6);
-  }, 600_000);
+  }, 900_000);
 });
 
