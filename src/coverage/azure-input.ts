@@ -11,7 +11,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScenarioError } from '../errors.js';
-import { parseResourceId, resourceName, validateScenario, type Scenario, type ServiceTagSet } from '../model/index.js';
+import {
+  parseResourceId,
+  resourceName,
+  validateScenario,
+  type Scenario,
+  type ServiceTagSet,
+} from '../model/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -47,7 +53,8 @@ function objectsIn(value: unknown): Obj[] {
   return [o];
 }
 
-const idOf = (ref: unknown): string | undefined => (ref && typeof ref === 'object' ? ((ref as Obj).id as string | undefined) : undefined);
+const idOf = (ref: unknown): string | undefined =>
+  ref && typeof ref === 'object' ? ((ref as Obj).id as string | undefined) : undefined;
 const nameOf = (ref: unknown): string | undefined => {
   const id = idOf(ref);
   return id ? resourceName(id) : undefined;
@@ -65,10 +72,27 @@ function placement(o: Obj): { subscription?: string; resourceGroup?: string; loc
 }
 
 function rule(r: Obj): Obj {
-  const pick: Obj = { name: r.name, priority: r.priority, direction: r.direction, access: r.access, protocol: r.protocol };
-  for (const k of ['description', 'sourceAddressPrefix', 'sourcePortRange', 'destinationAddressPrefix', 'destinationPortRange'])
+  const pick: Obj = {
+    name: r.name,
+    priority: r.priority,
+    direction: r.direction,
+    access: r.access,
+    protocol: r.protocol,
+  };
+  for (const k of [
+    'description',
+    'sourceAddressPrefix',
+    'sourcePortRange',
+    'destinationAddressPrefix',
+    'destinationPortRange',
+  ])
     if (typeof r[k] === 'string') pick[k] = r[k];
-  for (const k of ['sourceAddressPrefixes', 'sourcePortRanges', 'destinationAddressPrefixes', 'destinationPortRanges']) {
+  for (const k of [
+    'sourceAddressPrefixes',
+    'sourcePortRanges',
+    'destinationAddressPrefixes',
+    'destinationPortRanges',
+  ]) {
     const v = nonEmpty(r[k] as string[] | undefined);
     if (v) pick[k] = v;
   }
@@ -91,7 +115,14 @@ export function importAzureFolder(dir: string): AzureFolderImport {
     objects.push(...objectsIn(data).map(flat));
   }
   const byType = (t: string) => objects.filter((o) => String(o.type ?? '').toLowerCase() === t.toLowerCase());
-  const known = ['Microsoft.Network/virtualNetworks', 'Microsoft.Network/networkSecurityGroups', 'Microsoft.Network/networkInterfaces', 'Microsoft.Storage/storageAccounts', 'Microsoft.Network/networkWatchers/flowLogs', 'Microsoft.Network/applicationSecurityGroups'];
+  const known = [
+    'Microsoft.Network/virtualNetworks',
+    'Microsoft.Network/networkSecurityGroups',
+    'Microsoft.Network/networkInterfaces',
+    'Microsoft.Storage/storageAccounts',
+    'Microsoft.Network/networkWatchers/flowLogs',
+    'Microsoft.Network/applicationSecurityGroups',
+  ];
   const ignored: Record<string, number> = {};
   for (const o of objects) {
     const t = String(o.type ?? '(no type)');
@@ -103,7 +134,11 @@ export function importAzureFolder(dir: string): AzureFolderImport {
     const name = v.name as string;
     const enc = v.encryption as Obj | undefined;
     const peerings = list(v.virtualNetworkPeerings)
-      .map((p) => ({ name: p.name as string, remoteVnet: nameOf(p.remoteVirtualNetwork) ?? '', allowVirtualNetworkAccess: p.allowVirtualNetworkAccess !== false }))
+      .map((p) => ({
+        name: p.name as string,
+        remoteVnet: nameOf(p.remoteVirtualNetwork) ?? '',
+        allowVirtualNetworkAccess: p.allowVirtualNetworkAccess !== false,
+      }))
       .filter((p) => {
         // Azure lists a peering on both VNets; the scenario declares it once.
         const key = [name.toLowerCase(), p.remoteVnet.toLowerCase()].sort().join('|');
@@ -122,7 +157,11 @@ export function importAzureFolder(dir: string): AzureFolderImport {
         ...(nameOf(s.networkSecurityGroup) ? { nsg: nameOf(s.networkSecurityGroup) } : {}),
       })),
       peerings,
-      ...(enc ? { encryption: { enabled: enc.enabled === true, enforcement: enc.enforcement ?? 'AllowUnencrypted' } } : {}),
+      ...(enc
+        ? {
+            encryption: { enabled: enc.enabled === true, enforcement: enc.enforcement ?? 'AllowUnencrypted' },
+          }
+        : {}),
     };
   });
 
@@ -132,7 +171,10 @@ export function importAzureFolder(dir: string): AzureFolderImport {
     resourceGuid: n.resourceGuid,
     securityRules: list(n.securityRules).map(rule),
   }));
-  const asgs = byType('Microsoft.Network/applicationSecurityGroups').map((a) => ({ name: a.name, ...placement(a) }));
+  const asgs = byType('Microsoft.Network/applicationSecurityGroups').map((a) => ({
+    name: a.name,
+    ...placement(a),
+  }));
 
   const nics = byType('Microsoft.Network/networkInterfaces').map((n) => {
     const ipcs = list(n.ipConfigurations);
@@ -140,14 +182,20 @@ export function importAzureFolder(dir: string): AzureFolderImport {
     const subnetId = idOf(primary.subnet) ?? '';
     const seg = parseResourceId(subnetId)?.segments ?? [];
     const vm = nameOf(n.virtualMachine);
-    const asgNames = [...new Set(ipcs.flatMap((c) => list(c.applicationSecurityGroups).map((a) => resourceName(a.id as string))))];
+    const asgNames = [
+      ...new Set(
+        ipcs.flatMap((c) => list(c.applicationSecurityGroups).map((a) => resourceName(a.id as string))),
+      ),
+    ];
     return {
       name: n.name,
       ...placement(n),
       ...(vm ? { vm } : {}),
       vnet: seg[0]?.[1],
       subnet: seg[1]?.[1],
-      privateIps: [primary, ...ipcs.filter((c) => c !== primary)].map((c) => c.privateIPAddress).filter((ip) => typeof ip === 'string'),
+      privateIps: [primary, ...ipcs.filter((c) => c !== primary)]
+        .map((c) => c.privateIPAddress)
+        .filter((ip) => typeof ip === 'string'),
       ...(typeof n.macAddress === 'string' && n.macAddress ? { mac: n.macAddress } : {}),
       ...(nameOf(n.networkSecurityGroup) ? { nsg: nameOf(n.networkSecurityGroup) } : {}),
       asgs: asgNames,
@@ -156,21 +204,36 @@ export function importAzureFolder(dir: string): AzureFolderImport {
   });
 
   const storage = new Map<string, Obj>();
-  for (const s of byType('Microsoft.Storage/storageAccounts')) storage.set(String(s.name).toLowerCase(), { name: s.name, ...placement(s) });
+  for (const s of byType('Microsoft.Storage/storageAccounts'))
+    storage.set(String(s.name).toLowerCase(), { name: s.name, ...placement(s) });
 
   const flowLogs = byType('Microsoft.Network/networkWatchers/flowLogs').map((f) => {
     const target = String(f.targetResourceId ?? '');
     const t = parseResourceId(target);
     const segs = t?.segments ?? [];
     const kind = segs[0]?.[0]?.toLowerCase();
-    const scope = kind === 'networksecuritygroups' ? 'nsg' : kind === 'networkinterfaces' ? 'nic' : segs.length > 1 ? 'subnet' : 'vnet';
+    const scope =
+      kind === 'networksecuritygroups'
+        ? 'nsg'
+        : kind === 'networkinterfaces'
+          ? 'nic'
+          : segs.length > 1
+            ? 'subnet'
+            : 'vnet';
     const storageId = String(f.storageId ?? '');
     const sp = parseResourceId(storageId);
     const storageName = resourceName(storageId);
-    if (!storage.has(storageName.toLowerCase())) storage.set(storageName.toLowerCase(), { name: storageName, subscription: sp?.subscription, resourceGroup: sp?.resourceGroup, location: f.location });
+    if (!storage.has(storageName.toLowerCase()))
+      storage.set(storageName.toLowerCase(), {
+        name: storageName,
+        subscription: sp?.subscription,
+        resourceGroup: sp?.resourceGroup,
+        location: f.location,
+      });
     const watcher = parseResourceId(String(f.id ?? ''));
     const ret = f.retentionPolicy as Obj | undefined;
-    const ta = ((f.flowAnalyticsConfiguration as Obj | undefined)?.networkWatcherFlowAnalyticsConfiguration ?? undefined) as Obj | undefined;
+    const ta = ((f.flowAnalyticsConfiguration as Obj | undefined)?.networkWatcherFlowAnalyticsConfiguration ??
+      undefined) as Obj | undefined;
     const fmt = f.format as Obj | undefined;
     return {
       name: f.name,
@@ -180,13 +243,24 @@ export function importAzureFolder(dir: string): AzureFolderImport {
       storageAccount: storageName,
       subscription: watcher?.subscription,
       location: f.location,
-      networkWatcher: { name: watcher?.segments[0]?.[1], resourceGroup: watcher?.resourceGroup ?? 'NetworkWatcherRG' },
+      networkWatcher: {
+        name: watcher?.segments[0]?.[1],
+        resourceGroup: watcher?.resourceGroup ?? 'NetworkWatcherRG',
+      },
       ...(scope === 'nsg' ? { version: fmt?.version === 1 ? 1 : 2 } : {}),
-      ...(typeof f.enabledFilteringCriteria === 'string' && f.enabledFilteringCriteria ? { enabledFilteringCriteria: f.enabledFilteringCriteria } : {}),
+      ...(typeof f.enabledFilteringCriteria === 'string' && f.enabledFilteringCriteria
+        ? { enabledFilteringCriteria: f.enabledFilteringCriteria }
+        : {}),
       ...(typeof f.recordTypes === 'string' && f.recordTypes ? { recordTypes: f.recordTypes } : {}),
       ...(ret?.enabled ? { retentionDays: Number(ret.days ?? 0) } : {}),
       ...(ta?.enabled
-        ? { trafficAnalytics: { enabled: true, intervalMinutes: ta.trafficAnalyticsInterval === 10 ? 10 : 60, workspaceId: (ta.workspaceResourceId ?? ta.workspaceId) as string | undefined } }
+        ? {
+            trafficAnalytics: {
+              enabled: true,
+              intervalMinutes: ta.trafficAnalyticsInterval === 10 ? 10 : 60,
+              workspaceId: (ta.workspaceResourceId ?? ta.workspaceId) as string | undefined,
+            },
+          }
         : {}),
     };
   });
@@ -196,7 +270,10 @@ export function importAzureFolder(dir: string): AzureFolderImport {
     const p = typeof o.id === 'string' ? parseResourceId(o.id) : null;
     if (p) subs.add(p.subscription.toLowerCase());
   }
-  if (objects.length === 0) throw new ScenarioError('no Azure resources found (expected JSON files from `az … -o json`)', { file: dir });
+  if (objects.length === 0)
+    throw new ScenarioError('no Azure resources found (expected JSON files from `az … -o json`)', {
+      file: dir,
+    });
   const first = vnets[0] ?? nsgs[0];
   const data = {
     version: 1,

@@ -91,10 +91,23 @@ export function renderBicep(plan: readonly PlannedFlowLog[], apiVersion: string,
       if (watchers.has(p.networkWatcher.name.toLowerCase())) continue;
       const id = bicepIdentifier('networkWatcher', p.networkWatcher.name, taken);
       watchers.set(p.networkWatcher.name.toLowerCase(), id);
-      out.push(`resource ${id} 'Microsoft.Network/networkWatchers@${apiVersion}' existing = {`, `  name: ${str(p.networkWatcher.name)}`, '}', '');
+      out.push(
+        `resource ${id} 'Microsoft.Network/networkWatchers@${apiVersion}' existing = {`,
+        `  name: ${str(p.networkWatcher.name)}`,
+        '}',
+        '',
+      );
     }
     for (const p of logs) {
-      out.push(flowLogResource(bicepIdentifier('flowLog', p.name, taken), watchers.get(p.networkWatcher.name.toLowerCase())!, p, apiVersion), '');
+      out.push(
+        flowLogResource(
+          bicepIdentifier('flowLog', p.name, taken),
+          watchers.get(p.networkWatcher.name.toLowerCase())!,
+          p,
+          apiVersion,
+        ),
+        '',
+      );
     }
     files.push({ subscription, resourceGroup, text: out.join('\n') });
   }

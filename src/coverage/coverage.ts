@@ -142,23 +142,46 @@ export function parseCoverageOptions(input: CoverageOptionsInput): CoverageOptio
   return parsed.data;
 }
 
-export function coverageContext(scenario: Scenario, input: CoverageOptionsInput = {}, serviceTags?: ServiceTagSet): CoverageContext {
+export function coverageContext(
+  scenario: Scenario,
+  input: CoverageOptionsInput = {},
+  serviceTags?: ServiceTagSet,
+): CoverageContext {
   const o = parseCoverageOptions(input);
-  const prepared = prepareEmulation(scenario, { profile: o.profile, start: o.at, duration: 1 }, { serviceTags });
+  const prepared = prepareEmulation(
+    scenario,
+    { profile: o.profile, start: o.at, duration: 1 },
+    { serviceTags },
+  );
   const policy = compilePolicy(scenario, { serviceTags });
   const order = scenario.nsgEvaluationOrder;
   const variants: NsgOrder[] = order === 'random' ? ['subnet-first', 'nic-first'] : [order];
-  const alternatives: NsgOrder[] = order === 'random' ? [] : (['subnet-first', 'nic-first'] as NsgOrder[]).filter((x) => x !== order);
+  const alternatives: NsgOrder[] =
+    order === 'random' ? [] : (['subnet-first', 'nic-first'] as NsgOrder[]).filter((x) => x !== order);
   const judges = new Map<NsgOrder, Judge>();
   for (const v of [...variants, ...alternatives]) judges.set(v, policyJudge(policy, v, prepared.profile));
   const atMs = o.at ? Date.parse(o.at) : prepared.startMs;
-  return { scenario, network: prepared.network, profile: prepared.profile, atMs, variants, alternatives, judges };
+  return {
+    scenario,
+    network: prepared.network,
+    profile: prepared.profile,
+    atMs,
+    variants,
+    alternatives,
+    judges,
+  };
 }
 
 const fixedRand = () => 0;
 
 function decide(ctx: CoverageContext, probe: Probe, order: NsgOrder): FlowDecision {
-  const key = { srcIp: probe.src.ip, dstIp: probe.dst.ip, srcPort: 50000, dstPort: probe.dstPort, protocol: probe.protocol };
+  const key = {
+    srcIp: probe.src.ip,
+    dstIp: probe.dst.ip,
+    srcPort: 50000,
+    dstPort: probe.dstPort,
+    protocol: probe.protocol,
+  };
   return decideFlow(
     ctx.network,
     ctx.judges.get(order)!,
@@ -170,14 +193,24 @@ function decide(ctx: CoverageContext, probe: Probe, order: NsgOrder): FlowDecisi
 }
 
 /** Classifies the recorder's "why not" for a VNet flow log (the text itself comes from the recorder). */
-function vnetReasonCode(d: FlowDecision, s: SideDecision, profile: BehaviourProfile, toPe: boolean): ReasonCode {
+function vnetReasonCode(
+  d: FlowDecision,
+  s: SideDecision,
+  profile: BehaviourProfile,
+  toPe: boolean,
+): ReasonCode {
   if (!d.protocolRecorded) return 'protocol';
   if (!s.vnetFlowLog) return 'scope';
   if (toPe && !profile.privateEndpointInVnetFlowLogs) return 'private-endpoint';
   return 'filtered';
 }
 
-function nsgReasonCode(d: FlowDecision, s: SideDecision, profile: BehaviourProfile, toPe: boolean): ReasonCode {
+function nsgReasonCode(
+  d: FlowDecision,
+  s: SideDecision,
+  profile: BehaviourProfile,
+  toPe: boolean,
+): ReasonCode {
   if (!d.protocolRecorded) return 'protocol';
   if (s.decidedBy === 'avnm') return 'avnm';
   if (s.decidedBy === 'encryption') return 'encryption';
@@ -188,7 +221,13 @@ function nsgReasonCode(d: FlowDecision, s: SideDecision, profile: BehaviourProfi
   return 'retired';
 }
 
-function typeCoverage(ctx: CoverageContext, d: FlowDecision, s: SideDecision, type: FlowLogType, toPe: boolean): TypeCoverage {
+function typeCoverage(
+  ctx: CoverageContext,
+  d: FlowDecision,
+  s: SideDecision,
+  type: FlowLogType,
+  toPe: boolean,
+): TypeCoverage {
   const time = ctx.atMs;
   if (type === 'vnet') {
     if (s.vnetStates && s.vnetFlowLog) {
@@ -213,7 +252,18 @@ function typeCoverage(ctx: CoverageContext, d: FlowDecision, s: SideDecision, ty
         reasonCode: null,
       };
     }
-    return { outcome: 'not-recorded', flowLog: s.vnetFlowLog?.name ?? null, container: null, blob: null, aclId: null, rule: null, rules: [], states: [], reason: s.vnetWhyNot, reasonCode: vnetReasonCode(d, s, ctx.profile, toPe) };
+    return {
+      outcome: 'not-recorded',
+      flowLog: s.vnetFlowLog?.name ?? null,
+      container: null,
+      blob: null,
+      aclId: null,
+      rule: null,
+      rules: [],
+      states: [],
+      reason: s.vnetWhyNot,
+      reasonCode: vnetReasonCode(d, s, ctx.profile, toPe),
+    };
   }
   if (s.nsgRecorded && s.nsgFlowLog) {
     const fl = s.nsgFlowLog;
@@ -230,7 +280,18 @@ function typeCoverage(ctx: CoverageContext, d: FlowDecision, s: SideDecision, ty
       reasonCode: null,
     };
   }
-  return { outcome: 'not-recorded', flowLog: s.nsgFlowLog?.name ?? null, container: null, blob: null, aclId: null, rule: null, rules: [], states: [], reason: s.nsgWhyNot, reasonCode: nsgReasonCode(d, s, ctx.profile, toPe) };
+  return {
+    outcome: 'not-recorded',
+    flowLog: s.nsgFlowLog?.name ?? null,
+    container: null,
+    blob: null,
+    aclId: null,
+    rule: null,
+    rules: [],
+    states: [],
+    reason: s.nsgWhyNot,
+    reasonCode: nsgReasonCode(d, s, ctx.profile, toPe),
+  };
 }
 
 /** The NSG whose flow log records (or would record) a side: the one that decided last. */
@@ -240,7 +301,13 @@ function loggingNsg(s: SideDecision): string | null {
   return m ? m[1] : null;
 }
 
-function combine(ctx: CoverageContext, probe: Probe, decisions: FlowDecision[], sideIdx: number, type: FlowLogType): TypeCoverage {
+function combine(
+  ctx: CoverageContext,
+  probe: Probe,
+  decisions: FlowDecision[],
+  sideIdx: number,
+  type: FlowLogType,
+): TypeCoverage {
   const toPe = probe.dst.kind === 'privateEndpoint';
   const per = decisions.map((d) => typeCoverage(ctx, d, d.sides[sideIdx], type, toPe));
   const hit = per.findIndex((c) => c.outcome === 'recorded');
@@ -283,7 +350,11 @@ export function coverProbe(ctx: CoverageContext, probe: Probe): ProbeCoverage {
     for (const a of alts) {
       const altSide = a.sides[i];
       if (!altSide || nsg.caveat) continue;
-      const c = caveatFor(nsg, typeCoverage(ctx, a, altSide, 'nsg', probe.dst.kind === 'privateEndpoint'), altSide);
+      const c = caveatFor(
+        nsg,
+        typeCoverage(ctx, a, altSide, 'nsg', probe.dst.kind === 'privateEndpoint'),
+        altSide,
+      );
       if (c) nsg.caveat = c;
     }
     return {
@@ -345,11 +416,21 @@ export function coverProbe(ctx: CoverageContext, probe: Probe): ProbeCoverage {
 }
 
 export function flowLogSummaries(scenario: Scenario): FlowLogSummary[] {
-  return scenario.flowLogs.map((f) => ({ name: f.name, type: f.scope === 'nsg' ? 'nsg' : 'vnet', scope: f.scope, target: f.target, enabled: f.enabled }));
+  return scenario.flowLogs.map((f) => ({
+    name: f.name,
+    type: f.scope === 'nsg' ? 'nsg' : 'vnet',
+    scope: f.scope,
+    target: f.target,
+    enabled: f.enabled,
+  }));
 }
 
 /** Coverage of every traffic pattern (or derived probe) of a scenario. */
-export function coverage(scenario: Scenario, options: CoverageOptionsInput = {}, serviceTags?: ServiceTagSet): CoverageReport {
+export function coverage(
+  scenario: Scenario,
+  options: CoverageOptionsInput = {},
+  serviceTags?: ServiceTagSet,
+): CoverageReport {
   const o = parseCoverageOptions(options);
   const ctx = coverageContext(scenario, o, serviceTags);
   const { probes, derived } = probesFor(ctx.network, o);

@@ -20,7 +20,10 @@ export function loadCoverageInput(path: string): CoverageInput {
   try {
     isDir = statSync(path).isDirectory();
   } catch (err) {
-    throw new ScenarioError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: path });
+    throw new ScenarioError(
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { file: path },
+    );
   }
   if (isDir) {
     const { scenario, serviceTags } = importAzureFolder(path);

@@ -31,7 +31,14 @@ import {
 } from '../model/index.js';
 import { renderBicep, type BicepFile } from './bicep.js';
 import { migrateOptionsSchema, type MigrateOptions, type MigrateOptionsInput } from './config.js';
-import { coverage, coverageContext, type CoverageReport, type Outcome, type ProbeCoverage, type SideCoverage } from './coverage.js';
+import {
+  coverage,
+  coverageContext,
+  type CoverageReport,
+  type Outcome,
+  type ProbeCoverage,
+  type SideCoverage,
+} from './coverage.js';
 import { flowText } from './table.js';
 import type { StoreVolume } from './volume.js';
 
@@ -141,13 +148,18 @@ function places(s: Scenario): NicPlace[] {
 /** Which VNet flow log records a NIC (precedence NIC > subnet > VNet), among enabled ones. */
 function effectiveVnetLog(logs: readonly FlowLog[], p: NicPlace): FlowLog | undefined {
   const enabled = logs.filter((f) => f.enabled && f.scope !== 'nsg');
-  const by = (scope: string, target: string) => enabled.find((f) => f.scope === scope && lower(f.target) === lower(target));
+  const by = (scope: string, target: string) =>
+    enabled.find((f) => f.scope === scope && lower(f.target) === lower(target));
   return by('nic', p.nic.name) ?? by('subnet', `${p.vnet.name}/${p.nic.subnet}`) ?? by('vnet', p.vnet.name);
 }
 
 function nsgLogsSeeing(logs: readonly FlowLog[], p: NicPlace): FlowLog[] {
   return logs.filter(
-    (f) => f.enabled && f.scope === 'nsg' && ((p.nic.nsg && lower(f.target) === lower(p.nic.nsg)) || (p.subnetNsg && lower(f.target) === lower(p.subnetNsg))),
+    (f) =>
+      f.enabled &&
+      f.scope === 'nsg' &&
+      ((p.nic.nsg && lower(f.target) === lower(p.nic.nsg)) ||
+        (p.subnetNsg && lower(f.target) === lower(p.subnetNsg))),
   );
 }
 
@@ -178,18 +190,30 @@ function planFlowLog(
   const notes: string[] = [];
   const storageName = mostCommon(sources.map((f) => f.storageAccount));
   if (new Set(sources.map((f) => lower(f.storageAccount))).size > 1)
-    notes.push(`the replaced NSG flow logs write to several storage accounts; using ${storageName}, the most used`);
+    notes.push(
+      `the replaced NSG flow logs write to several storage accounts; using ${storageName}, the most used`,
+    );
   const storage = s.storageAccounts.find((a) => lower(a.name) === lower(storageName));
-  if (!storage) throw new UsageError(`storage account ${storageName} of flow log ${sources[0].name} is not in the scenario`);
+  if (!storage)
+    throw new UsageError(
+      `storage account ${storageName} of flow log ${sources[0].name} is not in the scenario`,
+    );
   if (lower(storage.location) !== lower(vnet.location))
-    notes.push(`storage account ${storage.name} is in ${storage.location}, the VNet in ${vnet.location}: Azure needs the same region (§1.10)`);
+    notes.push(
+      `storage account ${storage.name} is in ${storage.location}, the VNet in ${vnet.location}: Azure needs the same region (§1.10)`,
+    );
   const retentions = sources.map((f) => f.retentionDays).filter((d): d is number => d !== undefined);
   const retentionDays = retentions.length === 0 ? null : retentions.includes(0) ? 0 : Math.max(...retentions);
   const ta = sources.map((f) => f.trafficAnalytics).filter((t) => t?.enabled);
   const trafficAnalytics = ta.length
-    ? { enabled: true, intervalMinutes: Math.min(...ta.map((t) => t!.intervalMinutes)) as 10 | 60, workspaceId: ta.find((t) => t!.workspaceId)?.workspaceId }
+    ? {
+        enabled: true,
+        intervalMinutes: Math.min(...ta.map((t) => t!.intervalMinutes)) as 10 | 60,
+        workspaceId: ta.find((t) => t!.workspaceId)?.workspaceId,
+      }
     : null;
-  if (new Set(ta.map((t) => t!.workspaceId ?? '')).size > 1) notes.push('the replaced flow logs send Traffic Analytics to several workspaces; using the first');
+  if (new Set(ta.map((t) => t!.workspaceId ?? '')).size > 1)
+    notes.push('the replaced flow logs send Traffic Analytics to several workspaces; using the first');
   const sameRegion = sources.find((f) => lower(f.location) === lower(vnet.location));
   const networkWatcher = {
     name: sameRegion?.networkWatcher.name ?? defaultNetworkWatcherName(vnet.location),
@@ -226,7 +250,19 @@ export function planVnetFlowLogs(s: Scenario): PlannedFlowLog[] {
     if (needed.length === 0) continue;
     const sourcesOf = (ps: NicPlace[]) => [...new Set(ps.flatMap((p) => nsgLogsSeeing(s.flowLogs, p)))];
     if (inVnet.every((p) => needs(p) || covered(p))) {
-      out.push(planFlowLog(s, 'vnet', vnet, vnet.name, vnetId(vnet), `${vnet.name}-${vnet.resourceGroup}-flowlog`, needed, sourcesOf(needed), taken));
+      out.push(
+        planFlowLog(
+          s,
+          'vnet',
+          vnet,
+          vnet.name,
+          vnetId(vnet),
+          `${vnet.name}-${vnet.resourceGroup}-flowlog`,
+          needed,
+          sourcesOf(needed),
+          taken,
+        ),
+      );
       continue;
     }
     for (const subnet of vnet.subnets) {
@@ -235,12 +271,34 @@ export function planVnetFlowLogs(s: Scenario): PlannedFlowLog[] {
       if (neededHere.length === 0) continue;
       if (inSubnet.every((p) => needs(p) || covered(p))) {
         out.push(
-          planFlowLog(s, 'subnet', vnet, `${vnet.name}/${subnet.name}`, subnetId(vnet, subnet.name), `${vnet.name}-${subnet.name}-${vnet.resourceGroup}-flowlog`, neededHere, sourcesOf(neededHere), taken),
+          planFlowLog(
+            s,
+            'subnet',
+            vnet,
+            `${vnet.name}/${subnet.name}`,
+            subnetId(vnet, subnet.name),
+            `${vnet.name}-${subnet.name}-${vnet.resourceGroup}-flowlog`,
+            neededHere,
+            sourcesOf(neededHere),
+            taken,
+          ),
         );
         continue;
       }
       for (const p of neededHere)
-        out.push(planFlowLog(s, 'nic', vnet, p.nic.name, nicId(p.nic), `${p.nic.name}-${p.nic.resourceGroup}-flowlog`, [p], sourcesOf([p]), taken));
+        out.push(
+          planFlowLog(
+            s,
+            'nic',
+            vnet,
+            p.nic.name,
+            nicId(p.nic),
+            `${p.nic.name}-${p.nic.resourceGroup}-flowlog`,
+            [p],
+            sourcesOf([p]),
+            taken,
+          ),
+        );
     }
   }
   return out;
@@ -263,13 +321,20 @@ function toFlowLog(p: PlannedFlowLog): FlowLog {
 }
 
 function sideRecordedBy(s: SideCoverage): { outcome: Outcome; by: string[] } {
-  const by = [s.vnet, s.nsg].filter((c) => c.outcome !== 'not-recorded').map((c) => `${c.flowLog}${c.outcome === 'conditional' ? '?' : ''}`);
+  const by = [s.vnet, s.nsg]
+    .filter((c) => c.outcome !== 'not-recorded')
+    .map((c) => `${c.flowLog}${c.outcome === 'conditional' ? '?' : ''}`);
   const outcome: Outcome =
-    s.vnet.outcome === 'recorded' || s.nsg.outcome === 'recorded' ? 'recorded' : s.vnet.outcome === 'conditional' || s.nsg.outcome === 'conditional' ? 'conditional' : 'not-recorded';
+    s.vnet.outcome === 'recorded' || s.nsg.outcome === 'recorded'
+      ? 'recorded'
+      : s.vnet.outcome === 'conditional' || s.nsg.outcome === 'conditional'
+        ? 'conditional'
+        : 'not-recorded';
   return { outcome, by };
 }
 
-const sideKey = (p: ProbeCoverage, s: SideCoverage) => `${p.pattern}|${p.protocol}|${p.dstPort}|${p.srcIp}|${p.dstIp}|${s.nic}|${s.direction}`;
+const sideKey = (p: ProbeCoverage, s: SideCoverage) =>
+  `${p.pattern}|${p.protocol}|${p.dstPort}|${p.srcIp}|${p.dstIp}|${s.nic}|${s.direction}`;
 
 /** Per flow side: recorded by any flow log before ⇒ recorded after. `conditional` after counts as a loss. */
 export function coverageDiff(before: CoverageReport, after: CoverageReport): CoverageDiff {
@@ -288,7 +353,16 @@ export function coverageDiff(before: CoverageReport, after: CoverageReport): Cov
       const a = a2 ? sideRecordedBy(a2) : { outcome: 'not-recorded' as Outcome, by: [] };
       if (b.outcome !== 'not-recorded') recordedBefore++;
       if (a.outcome === 'recorded') recordedAfter++;
-      const entry = (): DiffEntry => ({ pattern: p.pattern, flow: flowText(p), nic: s.vm ?? s.nic, direction: s.direction, before: b.outcome, after: a.outcome, beforeBy: b.by, afterBy: a.by });
+      const entry = (): DiffEntry => ({
+        pattern: p.pattern,
+        flow: flowText(p),
+        nic: s.vm ?? s.nic,
+        direction: s.direction,
+        before: b.outcome,
+        after: a.outcome,
+        beforeBy: b.by,
+        afterBy: a.by,
+      });
       if (b.outcome !== 'not-recorded' && a.outcome !== 'recorded') lost.push(entry());
       else if (b.outcome !== 'recorded' && a.outcome === 'recorded') gained.push(entry());
     }
@@ -304,7 +378,14 @@ const MONTH_MS = 30 * 24 * 3_600_000;
  */
 const RECORD_FIXED_BYTES = 330;
 
-function estimateVolume(vol: StoreVolume, s: Scenario, plan: PlannedFlowLog[], after: Scenario, o: MigrateOptions, macs: Map<string, string>): VolumeEstimate {
+function estimateVolume(
+  vol: StoreVolume,
+  s: Scenario,
+  plan: PlannedFlowLog[],
+  after: Scenario,
+  o: MigrateOptions,
+  macs: Map<string, string>,
+): VolumeEstimate {
   const spanFactor = vol.spanMs > 0 ? MONTH_MS / vol.spanMs : 0;
   let bytes = 0;
   const nicsWithoutData: string[] = [];
@@ -323,7 +404,8 @@ function estimateVolume(vol: StoreVolume, s: Scenario, plan: PlannedFlowLog[], a
   }
   const nsgBytes = vol.nsgTupleBytes + vol.nsgMinutes * (RECORD_FIXED_BYTES + 120);
   const gbPerMonth = (bytes * spanFactor) / GIB;
-  const subscriptions = new Set([...plan.map((p) => p.subscription), ...s.flowLogs.map((f) => f.subscription)]).size || 1;
+  const subscriptions =
+    new Set([...plan.map((p) => p.subscription), ...s.flowLogs.map((f) => f.subscription)]).size || 1;
   const freeGb = o.freeGbPerSubscription * subscriptions;
   return {
     db: vol.db,
@@ -358,10 +440,16 @@ function azCommands(create: PlannedFlowLog[], del: DeletedFlowLog[]): string[] {
     if (p.subscription) parts.push(`--subscription ${q(p.subscription)}`);
     out.push(parts.join(' '));
   }
-  if (del.length) out.push('# 2. Remove the NSG flow logs the VNet flow logs now cover (Traffic Analytics off first).');
+  if (del.length)
+    out.push('# 2. Remove the NSG flow logs the VNet flow logs now cover (Traffic Analytics off first).');
   for (const d of del) {
-    if (d.trafficAnalytics) out.push(`az network watcher flow-log update --location ${q(d.location)} --name ${q(d.name)} --traffic-analytics false --subscription ${q(d.subscription)}`);
-    out.push(`az network watcher flow-log delete --location ${q(d.location)} --name ${q(d.name)} --subscription ${q(d.subscription)}`);
+    if (d.trafficAnalytics)
+      out.push(
+        `az network watcher flow-log update --location ${q(d.location)} --name ${q(d.name)} --traffic-analytics false --subscription ${q(d.subscription)}`,
+      );
+    out.push(
+      `az network watcher flow-log delete --location ${q(d.location)} --name ${q(d.name)} --subscription ${q(d.subscription)}`,
+    );
   }
   return out;
 }
@@ -373,7 +461,10 @@ export function planMigration(
   extra: { serviceTags?: ServiceTagSet; volume?: StoreVolume } = {},
 ): MigrationPlan {
   const parsed = migrateOptionsSchema.safeParse(input);
-  if (!parsed.success) throw new UsageError(`migrate options: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  if (!parsed.success)
+    throw new UsageError(
+      `migrate options: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`,
+    );
   const o = parsed.data;
   const covOpts = { profile: o.profile, at: o.at };
   const before = coverage(scenario, covOpts, extra.serviceTags);
@@ -405,7 +496,11 @@ export function planMigration(
     const lostBy = new Set(diff.lost.flatMap((l) => l.beforeBy.map((b) => b.replace(/\?$/, ''))));
     const culprits = removed.filter((f) => lostBy.has(f.name));
     if (culprits.length === 0) break;
-    for (const f of culprits) keep.push({ name: f.name, reason: 'deleting it would lose flows the VNet flow logs do not record (see the coverage diff)' });
+    for (const f of culprits)
+      keep.push({
+        name: f.name,
+        reason: 'deleting it would lose flows the VNet flow logs do not record (see the coverage diff)',
+      });
     removed = removed.filter((f) => !culprits.includes(f));
   }
 
@@ -423,7 +518,9 @@ export function planMigration(
   });
 
   const macs = new Map<string, string>();
-  if (extra.volume) for (const n of coverageContext(scenario, covOpts, extra.serviceTags).network.nics) macs.set(lower(n.name), n.mac);
+  if (extra.volume)
+    for (const n of coverageContext(scenario, covOpts, extra.serviceTags).network.nics)
+      macs.set(lower(n.name), n.mac);
   const volume = extra.volume ? estimateVolume(extra.volume, scenario, create, after, o, macs) : null;
   return {
     scenario: scenario.name ?? '',
@@ -443,15 +540,30 @@ export function planMigration(
 
 /** The plan as text: what to create and delete, the coverage diff, volume, commands. */
 export function renderMigrationPlan(plan: MigrationPlan): string {
-  const out: string[] = [`Migration plan for ${plan.scenario || 'scenario'} (profile ${plan.profile}): NSG flow logs → VNet flow logs`, ''];
+  const out: string[] = [
+    `Migration plan for ${plan.scenario || 'scenario'} (profile ${plan.profile}): NSG flow logs → VNet flow logs`,
+    '',
+  ];
   out.push(`Create ${plan.create.length} VNet flow log(s):`);
   for (const p of plan.create) {
-    const ta = p.trafficAnalytics ? `, Traffic Analytics every ${p.trafficAnalytics.intervalMinutes} min` : '';
-    const ret = p.retentionDays === null ? 'no retention policy' : p.retentionDays === 0 ? 'kept forever' : `${p.retentionDays} days`;
-    out.push(`  + ${p.name} [${p.scope} ${p.target}] → ${p.storageAccount}, ${ret}${ta}; replaces ${p.replaces.join(', ')}; ${p.nics.length} NIC(s)`);
+    const ta = p.trafficAnalytics
+      ? `, Traffic Analytics every ${p.trafficAnalytics.intervalMinutes} min`
+      : '';
+    const ret =
+      p.retentionDays === null
+        ? 'no retention policy'
+        : p.retentionDays === 0
+          ? 'kept forever'
+          : `${p.retentionDays} days`;
+    out.push(
+      `  + ${p.name} [${p.scope} ${p.target}] → ${p.storageAccount}, ${ret}${ta}; replaces ${p.replaces.join(', ')}; ${p.nics.length} NIC(s)`,
+    );
     for (const n of p.notes) out.push(`      note: ${n}`);
   }
-  out.push('', `Delete ${plan.delete.length} NSG flow log(s) (covered by VNet flow logs; duplicate logging is discouraged):`);
+  out.push(
+    '',
+    `Delete ${plan.delete.length} NSG flow log(s) (covered by VNet flow logs; duplicate logging is discouraged):`,
+  );
   for (const d of plan.delete) out.push(`  - ${d.name} [NSG ${d.nsg}] covered by ${d.coveredBy.join(', ')}`);
   if (plan.keep.length) {
     out.push('', 'Keep:');
@@ -463,8 +575,10 @@ export function renderMigrationPlan(plan: MigrationPlan): string {
     `Coverage diff (flow sides, recorder-computed): ${d.recordedBefore} of ${d.total} recorded before, ${d.recordedAfter} after; ` +
       `${d.lost.length} lost, ${d.gained.length} gained. ${d.superset ? 'Nothing recorded today is lost.' : 'WARNING: some flows recorded today would be lost.'}`,
   );
-  for (const l of d.lost) out.push(`  lost:   ${l.flow} at ${l.nic} (${l.direction}): ${l.beforeBy.join(', ')} → ${l.after}`);
-  for (const g of d.gained.slice(0, 20)) out.push(`  gained: ${g.flow} at ${g.nic} (${g.direction}): ${g.before} → ${g.afterBy.join(', ')}`);
+  for (const l of d.lost)
+    out.push(`  lost:   ${l.flow} at ${l.nic} (${l.direction}): ${l.beforeBy.join(', ')} → ${l.after}`);
+  for (const g of d.gained.slice(0, 20))
+    out.push(`  gained: ${g.flow} at ${g.nic} (${g.direction}): ${g.before} → ${g.afterBy.join(', ')}`);
   if (d.gained.length > 20) out.push(`  … and ${d.gained.length - 20} more gained`);
   if (plan.volume) {
     const v = plan.volume;

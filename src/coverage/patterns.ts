@@ -17,7 +17,8 @@ import {
 import { addressInPrefix } from '../emulator/network.js';
 import { parsePortRange, type Scenario } from '../model/index.js';
 
-export type ProbeKind = 'traffic' | 'icmp' | 'encryption' | 'internet' | 'platform' | 'pair' | 'privateEndpoint';
+export type ProbeKind =
+  'traffic' | 'icmp' | 'encryption' | 'internet' | 'platform' | 'pair' | 'privateEndpoint';
 
 export interface Probe {
   /** The scenario pattern name, or the generator label (`icmpPings[0]`, `encryptionNoise`…). */
@@ -54,7 +55,8 @@ export function endpointLabel(e: Endpoint): string {
 function portRanges(spec: readonly string[]): [number, number][] {
   const out: [number, number][] = [];
   for (const item of spec) {
-    if (item === '*') out.push([1024, 65535]); // what the emulator draws for "*"
+    if (item === '*')
+      out.push([1024, 65535]); // what the emulator draws for "*"
     else {
       const r = parsePortRange(item);
       if (r) out.push(r);
@@ -117,7 +119,18 @@ function generatorProbes(net: EmuNetwork): Probe[] {
     g.icmpPings.pairs.forEach((pair, i) => {
       const src = net.resolve(pair.from, `generators.icmpPings.pairs[${i}].from`).first;
       const dst = net.resolve(pair.to, `generators.icmpPings.pairs[${i}].to`).first;
-      probes.push({ pattern: `icmpPings[${i}]`, kind: 'icmp', from: pair.from, to: pair.to, src, dst, protocol: 1, dstPort: 0, dstPorts: ICMP_PORTS, flowKind: 'normal' });
+      probes.push({
+        pattern: `icmpPings[${i}]`,
+        kind: 'icmp',
+        from: pair.from,
+        to: pair.to,
+        src,
+        dst,
+        protocol: 1,
+        dstPort: 0,
+        dstPorts: ICMP_PORTS,
+        flowKind: 'normal',
+      });
     });
   }
   if (g.encryptionNoise?.enabled) {
@@ -161,7 +174,9 @@ function generatorProbes(net: EmuNetwork): Probe[] {
   }
   if (g.internetWeb?.enabled) {
     const w = g.internetWeb;
-    const targets = w.to.length ? w.to.map((ref, i) => net.resolve(ref, `generators.internetWeb.to[${i}]`).first) : publicNics.map(nicEndpoint);
+    const targets = w.to.length
+      ? w.to.map((ref, i) => net.resolve(ref, `generators.internetWeb.to[${i}]`).first)
+      : publicNics.map(nicEndpoint);
     for (const dst of targets)
       for (const r of portRanges(w.ports))
         probes.push({
@@ -185,11 +200,45 @@ function generatorProbes(net: EmuNetwork): Probe[] {
       const me = nicEndpoint(nic);
       const name = nic.vm ?? nic.name;
       if (pl.dns)
-        probes.push({ pattern: 'platform:dns', kind: 'platform', from: name, to: '168.63.129.16', src: me, dst: wire('168.63.129.16'), protocol: 17, dstPort: 53, dstPorts: [53, 53], flowKind: 'platform' });
+        probes.push({
+          pattern: 'platform:dns',
+          kind: 'platform',
+          from: name,
+          to: '168.63.129.16',
+          src: me,
+          dst: wire('168.63.129.16'),
+          protocol: 17,
+          dstPort: 53,
+          dstPorts: [53, 53],
+          flowKind: 'platform',
+        });
       if (pl.imds)
-        probes.push({ pattern: 'platform:imds', kind: 'platform', from: name, to: '169.254.169.254', src: me, dst: wire('169.254.169.254'), protocol: 6, dstPort: 80, dstPorts: [80, 80], flowKind: 'platform' });
+        probes.push({
+          pattern: 'platform:imds',
+          kind: 'platform',
+          from: name,
+          to: '169.254.169.254',
+          src: me,
+          dst: wire('169.254.169.254'),
+          protocol: 6,
+          dstPort: 80,
+          dstPorts: [80, 80],
+          flowKind: 'platform',
+        });
       if (pl.healthProbes)
-        probes.push({ pattern: 'platform:probe', kind: 'platform', from: '168.63.129.16', to: name, src: wire('168.63.129.16'), dst: me, protocol: 6, dstPort: 80, dstPorts: [80, 80], srcPrefixes: ['168.63.129.16/32'], flowKind: 'normal' });
+        probes.push({
+          pattern: 'platform:probe',
+          kind: 'platform',
+          from: '168.63.129.16',
+          to: name,
+          src: wire('168.63.129.16'),
+          dst: me,
+          protocol: 6,
+          dstPort: 80,
+          dstPorts: [80, 80],
+          srcPrefixes: ['168.63.129.16/32'],
+          flowKind: 'normal',
+        });
     }
   }
   return probes;
@@ -214,7 +263,14 @@ function reachability(s: Scenario): (a: string, b: string) => boolean {
 function openPorts(s: Scenario, dst: EmuNic, cap: number): { protocol: number; port: number }[] {
   const out = new Map<string, { protocol: number; port: number }>();
   const add = (protocol: string, ports: readonly string[]) => {
-    const protos = protocol === 'Udp' ? [17] : protocol === 'Tcp' ? [6] : protocol === 'Icmp' || protocol === 'Esp' || protocol === 'Ah' ? [] : [6];
+    const protos =
+      protocol === 'Udp'
+        ? [17]
+        : protocol === 'Tcp'
+          ? [6]
+          : protocol === 'Icmp' || protocol === 'Esp' || protocol === 'Ah'
+            ? []
+            : [6];
     for (const p of ports) {
       if (p === '*') continue;
       const r = parsePortRange(p);
@@ -226,16 +282,25 @@ function openPorts(s: Scenario, dst: EmuNic, cap: number): { protocol: number; p
     const nsg = nsgName ? s.nsgs.find((n) => lower(n.name) === lower(nsgName)) : undefined;
     for (const r of nsg?.securityRules ?? []) {
       if (r.direction !== 'Inbound' || r.access !== 'Allow') continue;
-      add(r.protocol, [...(r.destinationPortRange ? [r.destinationPortRange] : []), ...(r.destinationPortRanges ?? [])]);
+      add(r.protocol, [
+        ...(r.destinationPortRange ? [r.destinationPortRange] : []),
+        ...(r.destinationPortRanges ?? []),
+      ]);
     }
   }
   for (const m of s.networkManagers) {
-    const groups = new Set(m.networkGroups.filter((g) => g.members.some((v) => lower(v) === lower(dst.vnet.name))).map((g) => lower(g.name)));
+    const groups = new Set(
+      m.networkGroups
+        .filter((g) => g.members.some((v) => lower(v) === lower(dst.vnet.name)))
+        .map((g) => lower(g.name)),
+    );
     for (const c of m.securityAdminConfigurations) {
       if (!c.deployed) continue;
       for (const rc of c.ruleCollections) {
         if (!rc.appliesToGroups.some((g) => groups.has(lower(g)))) continue;
-        for (const r of rc.rules) if (r.direction === 'Inbound') add(r.protocol === 'Any' ? '*' : r.protocol, r.destinationPortRanges);
+        for (const r of rc.rules)
+          if (r.direction === 'Inbound')
+            add(r.protocol === 'Any' ? '*' : r.protocol, r.destinationPortRanges);
       }
     }
   }
@@ -243,7 +308,14 @@ function openPorts(s: Scenario, dst: EmuNic, cap: number): { protocol: number; p
   return list.length ? list : [{ protocol: 6, port: 443 }];
 }
 
-const PE_PORTS: Record<string, number> = { sqlserver: 1433, sql: 1433, mysqlserver: 3306, postgresqlserver: 5432, redis: 6380, cosmos: 443 };
+const PE_PORTS: Record<string, number> = {
+  sqlserver: 1433,
+  sql: 1433,
+  mysqlserver: 3306,
+  postgresqlserver: 5432,
+  redis: 6380,
+  cosmos: 443,
+};
 
 /** Probes for a scenario without traffic: NIC pairs, ICMP per pair, private endpoints. */
 function derivedProbes(net: EmuNetwork, maxPairs: number, maxPortsPerPair: number): Probe[] {
@@ -261,8 +333,30 @@ function derivedProbes(net: EmuNetwork, maxPairs: number, maxPortsPerPair: numbe
       const from = a.vm ?? a.name;
       const to = b.vm ?? b.name;
       for (const { protocol, port } of ports)
-        probes.push({ pattern: `${from}→${to}`, kind: 'pair', from, to, src: nicEndpoint(a), dst: nicEndpoint(b), protocol, dstPort: port, dstPorts: [port, port], flowKind: 'normal' });
-      probes.push({ pattern: `${from}→${to}`, kind: 'icmp', from, to, src: nicEndpoint(a), dst: nicEndpoint(b), protocol: 1, dstPort: 0, dstPorts: ICMP_PORTS, flowKind: 'normal' });
+        probes.push({
+          pattern: `${from}→${to}`,
+          kind: 'pair',
+          from,
+          to,
+          src: nicEndpoint(a),
+          dst: nicEndpoint(b),
+          protocol,
+          dstPort: port,
+          dstPorts: [port, port],
+          flowKind: 'normal',
+        });
+      probes.push({
+        pattern: `${from}→${to}`,
+        kind: 'icmp',
+        from,
+        to,
+        src: nicEndpoint(a),
+        dst: nicEndpoint(b),
+        protocol: 1,
+        dstPort: 0,
+        dstPorts: ICMP_PORTS,
+        flowKind: 'normal',
+      });
     }
   }
   for (const pe of s.privateEndpoints) {
@@ -288,7 +382,10 @@ function derivedProbes(net: EmuNetwork, maxPairs: number, maxPortsPerPair: numbe
   return probes;
 }
 
-export function probesFor(net: EmuNetwork, options: { maxPairs: number; maxPortsPerPair: number }): { probes: Probe[]; derived: boolean } {
+export function probesFor(
+  net: EmuNetwork,
+  options: { maxPairs: number; maxPortsPerPair: number },
+): { probes: Probe[]; derived: boolean } {
   if (net.scenario.traffic.length > 0) return { probes: trafficProbes(net), derived: false };
   return { probes: derivedProbes(net, options.maxPairs, options.maxPortsPerPair), derived: true };
 }

@@ -6,7 +6,15 @@
  */
 import type { Scenario, ServiceTagSet } from '../model/index.js';
 import type { CoverageOptionsInput } from './config.js';
-import { coverage, type CoverageReport, type Feature, type FlowLogType, type ProbeCoverage, type SideCoverage, type TypeCoverage } from './coverage.js';
+import {
+  coverage,
+  type CoverageReport,
+  type Feature,
+  type FlowLogType,
+  type ProbeCoverage,
+  type SideCoverage,
+  type TypeCoverage,
+} from './coverage.js';
 
 export const TABLE_COLUMNS: readonly { key: Feature; title: string }[] = [
   { key: 'avnm', title: 'AVNM security admin rules' },
@@ -53,20 +61,29 @@ function cell(sides: readonly SideCoverage[], type: FlowLogType): CoverageCell {
   }
   const total = sides.length;
   const value: CellValue =
-    total === 0 ? 'no such traffic' : recorded === total ? 'recorded' : recorded === 0 && conditional === 0 ? 'not recorded' : 'partly recorded';
+    total === 0
+      ? 'no such traffic'
+      : recorded === total
+        ? 'recorded'
+        : recorded === 0 && conditional === 0
+          ? 'not recorded'
+          : 'partly recorded';
   return { value, recorded, conditional, total };
 }
 
 function tableFromReport(report: CoverageReport): CoverageTable {
   const byFeature = new Map<Feature, SideCoverage[]>(TABLE_COLUMNS.map((c) => [c.key, []]));
-  for (const p of report.probes) for (const s of p.sides) for (const f of s.features) byFeature.get(f)!.push(s);
+  for (const p of report.probes)
+    for (const s of p.sides) for (const f of s.features) byFeature.get(f)!.push(s);
   return {
     profile: report.profile,
     columns: TABLE_COLUMNS,
     rows: TABLE_ROWS.map((r) => ({
       type: r.type,
       title: r.title,
-      cells: Object.fromEntries(TABLE_COLUMNS.map((c) => [c.key, cell(byFeature.get(c.key)!, r.type)])) as Record<Feature, CoverageCell>,
+      cells: Object.fromEntries(
+        TABLE_COLUMNS.map((c) => [c.key, cell(byFeature.get(c.key)!, r.type)]),
+      ) as Record<Feature, CoverageCell>,
     })),
   };
 }
@@ -75,20 +92,29 @@ function tableFromReport(report: CoverageReport): CoverageTable {
  * The article's coverage table for a coverage report, or for a scenario (coverage is computed
  * first with `options`). Library entry point for `flowlens coverage` and `flowlens demo`.
  */
-export function coverageTable(input: CoverageReport | Scenario, options: CoverageOptionsInput = {}, serviceTags?: ServiceTagSet): CoverageTable {
+export function coverageTable(
+  input: CoverageReport | Scenario,
+  options: CoverageOptionsInput = {},
+  serviceTags?: ServiceTagSet,
+): CoverageTable {
   const report = 'probes' in input ? input : coverage(input, options, serviceTags);
   return tableFromReport(report);
 }
 
 function cellText(c: CoverageCell): string {
-  if (c.value === 'partly recorded') return `partly recorded (${c.recorded}${c.conditional ? `+${c.conditional}?` : ''}/${c.total})`;
+  if (c.value === 'partly recorded')
+    return `partly recorded (${c.recorded}${c.conditional ? `+${c.conditional}?` : ''}/${c.total})`;
   return c.value;
 }
 
 /** Pads columns of a plain-text table (first row = header). */
 export function formatTextTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]) => r.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (c ?? '').padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -96,7 +122,9 @@ export function formatTextTable(rows: readonly (readonly string[])[]): string {
 export function renderCoverageTable(t: CoverageTable): string {
   const head = `| Type | ${t.columns.map((c) => c.title).join(' | ')} |`;
   const sep = `|---|${t.columns.map(() => '---').join('|')}|`;
-  const body = t.rows.map((r) => `| ${r.title} | ${t.columns.map((c) => cellText(r.cells[c.key])).join(' | ')} |`);
+  const body = t.rows.map(
+    (r) => `| ${r.title} | ${t.columns.map((c) => cellText(r.cells[c.key])).join(' | ')} |`,
+  );
   return [head, sep, ...body].join('\n');
 }
 
@@ -104,19 +132,27 @@ const PROTOCOL_NAMES: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP' 
 
 export function flowText(p: ProbeCoverage): string {
   const proto = PROTOCOL_NAMES[p.protocol] ?? String(p.protocol);
-  const port = p.protocol === 1 ? '' : p.dstPorts[0] === p.dstPorts[1] ? `/${p.dstPort}` : `/${p.dstPorts[0]}-${p.dstPorts[1]}`;
+  const port =
+    p.protocol === 1
+      ? ''
+      : p.dstPorts[0] === p.dstPorts[1]
+        ? `/${p.dstPort}`
+        : `/${p.dstPorts[0]}-${p.dstPorts[1]}`;
   return `${p.from} → ${p.to} ${proto}${port}`;
 }
 
 function typeText(c: TypeCoverage): string {
-  if (c.outcome === 'recorded') return `yes: ${c.flowLog} [${c.states.join('')}]${c.caveat ? ' (order caveat)' : ''}`;
+  if (c.outcome === 'recorded')
+    return `yes: ${c.flowLog} [${c.states.join('')}]${c.caveat ? ' (order caveat)' : ''}`;
   if (c.outcome === 'conditional') return `only if NSG order favours it: ${c.flowLog}`;
   return `no: ${c.reasonCode}${c.caveat ? ' (order caveat)' : ''}`;
 }
 
 /** One row per probe side: where it is recorded, or the reason code why not. */
 export function renderProbeTable(report: CoverageReport): string {
-  const rows: string[][] = [['pattern', 'flow', 'at NIC', 'decision (rule)', 'NSG flow logs', 'VNet flow logs']];
+  const rows: string[][] = [
+    ['pattern', 'flow', 'at NIC', 'decision (rule)', 'NSG flow logs', 'VNet flow logs'],
+  ];
   for (const p of report.probes) {
     for (const s of p.sides) {
       rows.push([
@@ -128,7 +164,8 @@ export function renderProbeTable(report: CoverageReport): string {
         typeText(s.vnet),
       ]);
     }
-    if (p.sides.length === 0) rows.push([p.pattern, flowText(p), '-', 'no NIC on the path', 'no: scope', 'no: scope']);
+    if (p.sides.length === 0)
+      rows.push([p.pattern, flowText(p), '-', 'no NIC on the path', 'no: scope', 'no: scope']);
   }
   return formatTextTable(rows);
 }
@@ -155,5 +192,14 @@ export function renderDetails(report: CoverageReport): string {
 export function renderCoverageReport(report: CoverageReport): string {
   const t = coverageTable(report);
   const title = `Coverage of ${report.scenario || 'scenario'} (profile ${report.profile}, NSG order ${report.nsgEvaluationOrder}${report.derived ? ', probes derived from NIC pairs' : ''})`;
-  return [title, '', renderCoverageTable(t), '', renderProbeTable(report), '', renderDetails(report), ''].join('\n');
+  return [
+    title,
+    '',
+    renderCoverageTable(t),
+    '',
+    renderProbeTable(report),
+    '',
+    renderDetails(report),
+    '',
+  ].join('\n');
 }

@@ -13,7 +13,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function toArm(o: Record<string, unknown>): Record<string, unknown> {
   const { id, name, type, location, resourceGroup: _rg, ...rest } = o;
   const props: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(rest)) props[k] = Array.isArray(v) && k !== 'addressPrefixes' ? v.map((x) => (x && typeof x === 'object' && 'type' in x ? toArm(x as Record<string, unknown>) : x)) : v;
+  for (const [k, v] of Object.entries(rest))
+    props[k] =
+      Array.isArray(v) && k !== 'addressPrefixes'
+        ? v.map((x) => (x && typeof x === 'object' && 'type' in x ? toArm(x as Record<string, unknown>) : x))
+        : v;
   return { id, name, type, ...(location ? { location } : {}), properties: props };
 }
 

@@ -65,13 +65,21 @@ export function parseBicep(text: string): { targetScope: string | null; resource
 }
 
 const get = (o: BicepObject, path: string): BicepValue | undefined =>
-  path.split('.').reduce<BicepValue | undefined>((v, k) => (v && typeof v === 'object' && !('ref' in v) ? (v as BicepObject)[k] : undefined), o);
+  path
+    .split('.')
+    .reduce<BicepValue | undefined>(
+      (v, k) => (v && typeof v === 'object' && !('ref' in v) ? (v as BicepObject)[k] : undefined),
+      o,
+    );
 
 /**
  * Problems with the file: resource types, API versions, required properties, and references (parent
  * symbols declared; `targetResourceId` / `storageId` among `knownIds`, compared case-insensitively).
  */
-export function checkFlowLogBicep(text: string, knownIds: { targets: readonly string[]; storage: readonly string[] }): { problems: string[]; resources: BicepResource[] } {
+export function checkFlowLogBicep(
+  text: string,
+  knownIds: { targets: readonly string[]; storage: readonly string[] },
+): { problems: string[]; resources: BicepResource[] } {
   const problems: string[] = [];
   let parsed: ReturnType<typeof parseBicep>;
   try {
@@ -80,7 +88,8 @@ export function checkFlowLogBicep(text: string, knownIds: { targets: readonly st
     return { problems: [(err as Error).message], resources: [] };
   }
   const { resources } = parsed;
-  if (parsed.targetScope !== 'resourceGroup') problems.push(`targetScope is ${parsed.targetScope}, expected resourceGroup`);
+  if (parsed.targetScope !== 'resourceGroup')
+    problems.push(`targetScope is ${parsed.targetScope}, expected resourceGroup`);
   const symbols = new Map<string, BicepResource>();
   for (const r of resources) {
     if (symbols.has(r.symbol)) problems.push(`duplicate symbol ${r.symbol}`);
@@ -91,7 +100,8 @@ export function checkFlowLogBicep(text: string, knownIds: { targets: readonly st
   const names = new Set<string>();
   for (const r of resources) {
     const where = `${r.symbol} (${r.type})`;
-    if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(r.apiVersion)) problems.push(`${where}: bad API version ${r.apiVersion}`);
+    if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(r.apiVersion))
+      problems.push(`${where}: bad API version ${r.apiVersion}`);
     if (r.type === 'Microsoft.Network/networkWatchers') {
       if (!r.existing) problems.push(`${where}: the network watcher should be referenced as existing`);
       if (typeof r.body.name !== 'string') problems.push(`${where}: name missing`);
@@ -102,10 +112,13 @@ export function checkFlowLogBicep(text: string, knownIds: { targets: readonly st
       continue;
     }
     const parent = r.body.parent;
-    if (!parent || typeof parent !== 'object' || !('ref' in parent)) problems.push(`${where}: parent missing`);
-    else if (symbols.get(parent.ref as string)?.type !== 'Microsoft.Network/networkWatchers') problems.push(`${where}: parent ${String(parent.ref)} is not a declared network watcher`);
+    if (!parent || typeof parent !== 'object' || !('ref' in parent))
+      problems.push(`${where}: parent missing`);
+    else if (symbols.get(parent.ref as string)?.type !== 'Microsoft.Network/networkWatchers')
+      problems.push(`${where}: parent ${String(parent.ref)} is not a declared network watcher`);
     const name = r.body.name;
-    if (typeof name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,79}$/.test(name)) problems.push(`${where}: bad name ${String(name)}`);
+    if (typeof name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,79}$/.test(name))
+      problems.push(`${where}: bad name ${String(name)}`);
     else if (names.has(name.toLowerCase())) problems.push(`${where}: duplicate flow log name ${name}`);
     else names.add(name.toLowerCase());
     if (typeof r.body.location !== 'string') problems.push(`${where}: location missing`);
@@ -118,21 +131,33 @@ export function checkFlowLogBicep(text: string, knownIds: { targets: readonly st
       ['properties.retentionPolicy.days', 'number'],
       ['properties.retentionPolicy.enabled', 'boolean'],
     ];
-    for (const [path, type] of need) if (typeof get(r.body, path) !== type) problems.push(`${where}: ${path} must be a ${type}`);
+    for (const [path, type] of need)
+      if (typeof get(r.body, path) !== type) problems.push(`${where}: ${path} must be a ${type}`);
     if (get(r.body, 'properties.format.type') !== 'JSON') problems.push(`${where}: format.type must be JSON`);
     const target = get(r.body, 'properties.targetResourceId');
-    if (typeof target === 'string' && !targets.has(target.toLowerCase())) problems.push(`${where}: targetResourceId ${target} does not resolve`);
+    if (typeof target === 'string' && !targets.has(target.toLowerCase()))
+      problems.push(`${where}: targetResourceId ${target} does not resolve`);
     const sid = get(r.body, 'properties.storageId');
-    if (typeof sid === 'string' && !storage.has(sid.toLowerCase())) problems.push(`${where}: storageId ${sid} does not resolve`);
+    if (typeof sid === 'string' && !storage.has(sid.toLowerCase()))
+      problems.push(`${where}: storageId ${sid} does not resolve`);
     const ta = get(r.body, 'properties.flowAnalyticsConfiguration');
     if (ta !== undefined) {
-      const cfg = get(r.body, 'properties.flowAnalyticsConfiguration.networkWatcherFlowAnalyticsConfiguration');
-      if (!cfg || typeof cfg !== 'object') problems.push(`${where}: networkWatcherFlowAnalyticsConfiguration missing`);
+      const cfg = get(
+        r.body,
+        'properties.flowAnalyticsConfiguration.networkWatcherFlowAnalyticsConfiguration',
+      );
+      if (!cfg || typeof cfg !== 'object')
+        problems.push(`${where}: networkWatcherFlowAnalyticsConfiguration missing`);
       else {
-        if (typeof get(cfg as BicepObject, 'enabled') !== 'boolean') problems.push(`${where}: TA enabled missing`);
+        if (typeof get(cfg as BicepObject, 'enabled') !== 'boolean')
+          problems.push(`${where}: TA enabled missing`);
         const iv = get(cfg as BicepObject, 'trafficAnalyticsInterval');
-        if (iv !== 10 && iv !== 60) problems.push(`${where}: trafficAnalyticsInterval ${String(iv)} is not 10 or 60`);
-        if (typeof get(cfg as BicepObject, 'workspaceResourceId') !== 'string' && typeof get(cfg as BicepObject, 'workspaceId') !== 'string')
+        if (iv !== 10 && iv !== 60)
+          problems.push(`${where}: trafficAnalyticsInterval ${String(iv)} is not 10 or 60`);
+        if (
+          typeof get(cfg as BicepObject, 'workspaceResourceId') !== 'string' &&
+          typeof get(cfg as BicepObject, 'workspaceId') !== 'string'
+        )
           problems.push(`${where}: TA without a workspace`);
       }
     }

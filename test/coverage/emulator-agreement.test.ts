@@ -8,7 +8,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coverage, type CoverageReport, type ProbeCoverage, type SideCoverage } from '../../src/coverage/index.js';
+import {
+  coverage,
+  type CoverageReport,
+  type ProbeCoverage,
+  type SideCoverage,
+} from '../../src/coverage/index.js';
 import { prepareEmulation } from '../../src/emulator/index.js';
 import { buildTrafficSources, type Connection } from '../../src/emulator/traffic.js';
 import { NSG_CONTAINER, VNET_CONTAINER } from '../../src/formats/index.js';
@@ -26,7 +31,8 @@ function matches(p: ProbeCoverage, side: SideCoverage, r: Row): boolean {
 
 function rowsAtNic(blobs: Map<string, Row[]>, container: string, mac: string): Row[] {
   const out: Row[] = [];
-  for (const [path, rows] of blobs) if (path.startsWith(container + '/') && path.includes(`/macAddress=${mac}/`)) out.push(...rows);
+  for (const [path, rows] of blobs)
+    if (path.startsWith(container + '/') && path.includes(`/macAddress=${mac}/`)) out.push(...rows);
   return out;
 }
 
@@ -37,7 +43,10 @@ interface Tally {
 }
 
 /** Checks every recorded / not-recorded prediction; returns the conditional sides for the caller. */
-function checkPredictions(report: CoverageReport, blobs: Map<string, Row[]>): { tally: Tally; conditional: { probe: ProbeCoverage; side: SideCoverage }[] } {
+function checkPredictions(
+  report: CoverageReport,
+  blobs: Map<string, Row[]>,
+): { tally: Tally; conditional: { probe: ProbeCoverage; side: SideCoverage }[] } {
   const tally: Tally = { recorded: 0, notRecorded: 0, conditional: 0 };
   const conditional: { probe: ProbeCoverage; side: SideCoverage }[] = [];
   for (const p of report.probes) {
@@ -60,7 +69,10 @@ function checkPredictions(report: CoverageReport, blobs: Map<string, Row[]>): { 
         } else if (c.outcome === 'not-recorded') {
           tally.notRecorded++;
           const hits = rowsAtNic(blobs, container, side.mac).filter((r) => matches(p, side, r));
-          expect(hits.length, `${where}: predicted not recorded (${c.reasonCode}: ${c.reason}) but ${hits.length} tuples in ${hits[0]?.path}`).toBe(0);
+          expect(
+            hits.length,
+            `${where}: predicted not recorded (${c.reasonCode}: ${c.reason}) but ${hits.length} tuples in ${hits[0]?.path}`,
+          ).toBe(0);
         } else {
           tally.conditional++;
           conditional.push({ probe: p, side });
@@ -81,19 +93,24 @@ function connectionsOf(scenario: Scenario, profile: string, seed: number, patter
 
 function load(name: string): { scenario: Scenario; path: string } {
   const path = join(EXAMPLES, name);
-  if (!existsSync(path)) throw new Error(`${path} is missing (written by the emulator owner); this test needs it`);
+  if (!existsSync(path))
+    throw new Error(`${path} is missing (written by the emulator owner); this test needs it`);
   return { scenario: loadScenario(path).scenario, path };
 }
 
 describe.each(['seed-lab.yaml', 'hub-spoke.yaml'])('coverage agrees with the emulator: %s', (file) => {
-  it.each(['preview-2023', 'ga'])('profile %s: every recorded / not-recorded prediction holds in the decoded blobs', async (profile) => {
-    const { scenario } = load(file);
-    const report = coverage(scenario, { profile });
-    const blobs = await emulateAndDecode(scenario, { profile, duration: `${DURATION_MIN}m` });
-    const { tally } = checkPredictions(report, blobs);
-    expect(tally.recorded).toBeGreaterThan(0);
-    expect(tally.notRecorded).toBeGreaterThan(0);
-  }, 120_000);
+  it.each(['preview-2023', 'ga'])(
+    'profile %s: every recorded / not-recorded prediction holds in the decoded blobs',
+    async (profile) => {
+      const { scenario } = load(file);
+      const report = coverage(scenario, { profile });
+      const blobs = await emulateAndDecode(scenario, { profile, duration: `${DURATION_MIN}m` });
+      const { tally } = checkPredictions(report, blobs);
+      expect(tally.recorded).toBeGreaterThan(0);
+      expect(tally.notRecorded).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 });
 
 describe('random NSG order (seed-lab)', () => {
@@ -102,18 +119,29 @@ describe('random NSG order (seed-lab)', () => {
     expect(scenario.nsgEvaluationOrder).toBe('random');
     const profile = 'preview-2023';
     const report = coverage(scenario, { profile });
-    const conditionalSides = report.probes.flatMap((p) => p.sides.filter((s) => s.nsg.outcome === 'conditional').map((side) => ({ probe: p, side })));
+    const conditionalSides = report.probes.flatMap((p) =>
+      p.sides.filter((s) => s.nsg.outcome === 'conditional').map((side) => ({ probe: p, side })),
+    );
     expect(conditionalSides.length).toBeGreaterThan(0);
-    for (const { side } of conditionalSides) expect(side.nsg.reason).toMatch(/^recorded only if the platform evaluates NSG \S+ last/);
+    for (const { side } of conditionalSides)
+      expect(side.nsg.reason).toMatch(/^recorded only if the platform evaluates NSG \S+ last/);
     for (const seed of [1, 2, 3]) {
       const blobs = await emulateAndDecode(scenario, { profile, seed, duration: `${DURATION_MIN}m` });
       const { conditional } = checkPredictions(report, blobs);
       for (const { probe, side } of conditional) {
-        const conns = connectionsOf(scenario, profile, seed, probe.pattern).filter((c) => c.dstPort >= probe.dstPorts[0] && c.dstPort <= probe.dstPorts[1]);
+        const conns = connectionsOf(scenario, profile, seed, probe.pattern).filter(
+          (c) => c.dstPort >= probe.dstPorts[0] && c.dstPort <= probe.dstPorts[1],
+        );
         expect(conns.length).toBeGreaterThan(1);
         const rows = blobs.get(`${side.nsg.container}/${side.nsg.blob}`) ?? [];
-        const begun = new Set(rows.filter((r) => r.state === 'B' && r.direction === side.direction).map((r) => `${r.src_port}|${r.dst_port}|${Math.floor(r.time_ms / 1000)}`));
-        const recorded = conns.filter((c) => begun.has(`${c.srcPort}|${c.dstPort}|${Math.floor(c.startMs / 1000)}`)).length;
+        const begun = new Set(
+          rows
+            .filter((r) => r.state === 'B' && r.direction === side.direction)
+            .map((r) => `${r.src_port}|${r.dst_port}|${Math.floor(r.time_ms / 1000)}`),
+        );
+        const recorded = conns.filter((c) =>
+          begun.has(`${c.srcPort}|${c.dstPort}|${Math.floor(c.startMs / 1000)}`),
+        ).length;
         const where = `seed ${seed}, ${probe.pattern} at ${side.nic}`;
         expect(recorded, `${where}: some connections recorded`).toBeGreaterThan(0);
         expect(recorded, `${where}: some connections missed`).toBeLessThan(conns.length);

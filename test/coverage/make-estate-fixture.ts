@@ -34,11 +34,20 @@ function mac(seed: string): string {
   const h = createHash('sha1').update(`mac:${seed}`).digest('hex').toUpperCase();
   return ['00', '0D', '3A', h.slice(0, 2), h.slice(2, 4), h.slice(4, 6)].join('-');
 }
-const netId = (rg: string, type: string, name: string) => `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Network/${type}/${name}`;
+const netId = (rg: string, type: string, name: string) =>
+  `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Network/${type}/${name}`;
 
 interface NsgSpec {
   name: string;
-  rules: { name: string; priority: number; direction: 'Inbound' | 'Outbound'; access: 'Allow' | 'Deny'; protocol: string; source: string; ports: string[] }[];
+  rules: {
+    name: string;
+    priority: number;
+    direction: 'Inbound' | 'Outbound';
+    access: 'Allow' | 'Deny';
+    protocol: string;
+    source: string;
+    ports: string[];
+  }[];
   subnets: string[];
   nics: string[];
 }
@@ -55,20 +64,98 @@ function nsg(name: string, rules: NsgSpec['rules']): NsgSpec {
 
 const tierRules: Record<string, NsgSpec['rules']> = {
   web: [
-    { name: 'allow-https', priority: 100, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', source: 'Internet', ports: ['443'] },
-    { name: 'allow-http-vnet', priority: 110, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', source: 'VirtualNetwork', ports: ['80'] },
+    {
+      name: 'allow-https',
+      priority: 100,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Tcp',
+      source: 'Internet',
+      ports: ['443'],
+    },
+    {
+      name: 'allow-http-vnet',
+      priority: 110,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Tcp',
+      source: 'VirtualNetwork',
+      ports: ['80'],
+    },
   ],
   app: [
-    { name: 'allow-app', priority: 100, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', source: 'VirtualNetwork', ports: ['8080', '8443'] },
-    { name: 'deny-ssh', priority: 200, direction: 'Inbound', access: 'Deny', protocol: 'Tcp', source: '*', ports: ['22'] },
+    {
+      name: 'allow-app',
+      priority: 100,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Tcp',
+      source: 'VirtualNetwork',
+      ports: ['8080', '8443'],
+    },
+    {
+      name: 'deny-ssh',
+      priority: 200,
+      direction: 'Inbound',
+      access: 'Deny',
+      protocol: 'Tcp',
+      source: '*',
+      ports: ['22'],
+    },
   ],
   data: [
-    { name: 'allow-sql', priority: 100, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', source: 'VirtualNetwork', ports: ['1433'] },
-    { name: 'allow-dns-udp', priority: 110, direction: 'Inbound', access: 'Allow', protocol: 'Udp', source: 'VirtualNetwork', ports: ['53'] },
+    {
+      name: 'allow-sql',
+      priority: 100,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Tcp',
+      source: 'VirtualNetwork',
+      ports: ['1433'],
+    },
+    {
+      name: 'allow-dns-udp',
+      priority: 110,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Udp',
+      source: 'VirtualNetwork',
+      ports: ['53'],
+    },
   ],
-  shared: [{ name: 'allow-dns', priority: 100, direction: 'Inbound', access: 'Allow', protocol: 'Udp', source: 'VirtualNetwork', ports: ['53'] }],
-  mgmt: [{ name: 'allow-rdp-mgmt', priority: 100, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', source: '10.0.0.0/16', ports: ['3389'] }],
-  nic: [{ name: 'allow-monitoring', priority: 300, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', source: '10.0.1.0/24', ports: ['9100'] }],
+  shared: [
+    {
+      name: 'allow-dns',
+      priority: 100,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Udp',
+      source: 'VirtualNetwork',
+      ports: ['53'],
+    },
+  ],
+  mgmt: [
+    {
+      name: 'allow-rdp-mgmt',
+      priority: 100,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Tcp',
+      source: '10.0.0.0/16',
+      ports: ['3389'],
+    },
+  ],
+  nic: [
+    {
+      name: 'allow-monitoring',
+      priority: 300,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Tcp',
+      source: '10.0.1.0/24',
+      ports: ['9100'],
+    },
+  ],
 };
 
 function addVnet(name: string, octet: number, subnets: { name: string; tier: string }[], peerWith: string[]) {
@@ -108,13 +195,18 @@ function addVnet(name: string, octet: number, subnets: { name: string; tier: str
         location: LOC,
         macAddress: mac(nicIdText),
         name: nicName,
-        networkSecurityGroup: nicNsg ? { id: netId(RG_NET, 'networkSecurityGroups', nicNsg.name), resourceGroup: RG_NET } : undefined,
+        networkSecurityGroup: nicNsg
+          ? { id: netId(RG_NET, 'networkSecurityGroups', nicNsg.name), resourceGroup: RG_NET }
+          : undefined,
         primary: true,
         provisioningState: 'Succeeded',
         resourceGroup: RG_NET,
         resourceGuid: guid(nicIdText),
         type: 'Microsoft.Network/networkInterfaces',
-        virtualMachine: { id: `/subscriptions/${SUB}/resourceGroups/${RG_NET}/providers/Microsoft.Compute/virtualMachines/vm-${nicName.slice(4)}`, resourceGroup: RG_NET },
+        virtualMachine: {
+          id: `/subscriptions/${SUB}/resourceGroups/${RG_NET}/providers/Microsoft.Compute/virtualMachines/vm-${nicName.slice(4)}`,
+          resourceGroup: RG_NET,
+        },
       });
     }
     return {
@@ -122,7 +214,10 @@ function addVnet(name: string, octet: number, subnets: { name: string; tier: str
       delegations: [],
       id: sid,
       name: s.name,
-      networkSecurityGroup: { id: netId(RG_NET, 'networkSecurityGroups', subnetNsg.name), resourceGroup: RG_NET },
+      networkSecurityGroup: {
+        id: netId(RG_NET, 'networkSecurityGroups', subnetNsg.name),
+        resourceGroup: RG_NET,
+      },
       privateEndpointNetworkPolicies: 'Disabled',
       privateLinkServiceNetworkPolicies: 'Enabled',
       provisioningState: 'Succeeded',
@@ -163,13 +258,28 @@ const tiers = [
   { name: 'snet-app', tier: 'app' },
   { name: 'snet-data', tier: 'data' },
 ];
-addVnet('vnet-hub', 0, [
-  { name: 'snet-shared', tier: 'shared' },
-  { name: 'snet-mgmt', tier: 'mgmt' },
-], []);
+addVnet(
+  'vnet-hub',
+  0,
+  [
+    { name: 'snet-shared', tier: 'shared' },
+    { name: 'snet-mgmt', tier: 'mgmt' },
+  ],
+  [],
+);
 for (let i = 1; i <= 4; i++) addVnet(`vnet-spoke${i}`, i, tiers, ['vnet-hub']);
 // Two NSGs nobody attached (estates have those).
-nsg('nsg-legacy-dmz', [{ name: 'allow-any-https', priority: 100, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', source: '*', ports: ['443'] }]);
+nsg('nsg-legacy-dmz', [
+  {
+    name: 'allow-any-https',
+    priority: 100,
+    direction: 'Inbound',
+    access: 'Allow',
+    protocol: 'Tcp',
+    source: '*',
+    ports: ['443'],
+  },
+]);
 nsg('nsg-unused-test', []);
 
 const nsgObjs = [...nsgs.values()].map((n) => {
@@ -241,7 +351,13 @@ for (const n of nsgObjs) {
     enabled: true,
     flowAnalyticsConfiguration: {
       networkWatcherFlowAnalyticsConfiguration: ta
-        ? { enabled: true, trafficAnalyticsInterval: k % 2 === 0 ? 10 : 60, workspaceId: guid('law-network'), workspaceRegion: LOC, workspaceResourceId: workspace }
+        ? {
+            enabled: true,
+            trafficAnalyticsInterval: k % 2 === 0 ? 10 : 60,
+            workspaceId: guid('law-network'),
+            workspaceRegion: LOC,
+            workspaceResourceId: workspace,
+          }
         : { enabled: false },
     },
     format: { type: 'JSON', version: 2 },
@@ -276,10 +392,13 @@ flowLogs.push({
 });
 
 mkdirSync(OUT, { recursive: true });
-const write = (file: string, data: unknown) => writeFileSync(join(OUT, file), JSON.stringify(data, null, 2) + '\n');
+const write = (file: string, data: unknown) =>
+  writeFileSync(join(OUT, file), JSON.stringify(data, null, 2) + '\n');
 write('vnets.json', vnets);
 write('nsgs.json', nsgObjs);
 write('nics.json', nics);
 write('storage-accounts.json', storage);
 write('flow-logs.json', flowLogs);
-console.log(`${OUT}: ${vnets.length} VNets, ${nsgObjs.length} NSGs, ${nics.length} NICs, ${flowLogs.length} flow logs`);
+console.log(
+  `${OUT}: ${vnets.length} VNets, ${nsgObjs.length} NSGs, ${nics.length} NICs, ${flowLogs.length} flow logs`,
+);

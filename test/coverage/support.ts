@@ -25,7 +25,10 @@ function listFiles(dir: string): string[] {
 }
 
 /** Runs the emulator into a temp folder; returns every decoded tuple keyed by `container/blob`. */
-export async function emulateAndDecode(scenario: Parameters<typeof emulate>[0], options: EmulateOptionsInput): Promise<Map<string, Row[]>> {
+export async function emulateAndDecode(
+  scenario: Parameters<typeof emulate>[0],
+  options: EmulateOptionsInput,
+): Promise<Map<string, Row[]>> {
   const dir = mkdtempSync(join(tmpdir(), 'flowlens-cov-'));
   try {
     const sink = createFolderSink(dir, FLOW_LOG_BLOB_FRAMING);

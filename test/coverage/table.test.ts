@@ -7,8 +7,14 @@ import { EXAMPLES } from './support.js';
 
 /** The article's table (reference/seed-observations.md, "Coverage"), copied verbatim into testdata. */
 function articleTable(): { header: string[]; rows: Map<string, string[]> } {
-  const lines = readFileSync(join(import.meta.dirname, 'testdata/article-coverage-table.md'), 'utf8').trim().split('\n');
-  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
+  const lines = readFileSync(join(import.meta.dirname, 'testdata/article-coverage-table.md'), 'utf8')
+    .trim()
+    .split('\n');
+  const cells = (l: string) =>
+    l
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
   const header = cells(lines[0]);
   const rows = new Map(lines.slice(2).map((l) => [cells(l)[0], cells(l).slice(1)]));
   return { header, rows };
@@ -22,13 +28,18 @@ describe('coverage table', () => {
     const t = coverageTable(seedLab.scenario, { profile: 'preview-2023' }, seedLab.serviceTags);
     expect(article.header.slice(1)).toHaveLength(TABLE_COLUMNS.length);
     // Column titles line up with the article's (same order, the article's words).
-    expect(TABLE_COLUMNS.map((c) => c.title.split(' ')[0])).toEqual(article.header.slice(1).map((h) => h.split(' ')[0]));
+    expect(TABLE_COLUMNS.map((c) => c.title.split(' ')[0])).toEqual(
+      article.header.slice(1).map((h) => h.split(' ')[0]),
+    );
     expect(t.rows.map((r) => r.title)).toEqual([...article.rows.keys()]);
     for (const row of t.rows) {
       const expected = article.rows.get(row.title)!;
       TABLE_COLUMNS.forEach((c, i) => {
         expect(row.cells[c.key].value, `${row.title} / ${c.title}`).toBe(expected[i]);
-        expect(row.cells[c.key].total, `${row.title} / ${c.title}: cell computed from at least one flow`).toBeGreaterThan(0);
+        expect(
+          row.cells[c.key].total,
+          `${row.title} / ${c.title}: cell computed from at least one flow`,
+        ).toBeGreaterThan(0);
       });
     }
     const md = renderCoverageTable(t);
@@ -48,7 +59,10 @@ describe('coverage table', () => {
   });
 
   it('cells follow the configuration: without the hub VNet flow log the VNet row records nothing', () => {
-    const scenario = { ...seedLab.scenario, flowLogs: seedLab.scenario.flowLogs.filter((f) => f.scope === 'nsg') };
+    const scenario = {
+      ...seedLab.scenario,
+      flowLogs: seedLab.scenario.flowLogs.filter((f) => f.scope === 'nsg'),
+    };
     const t = coverageTable(scenario, { profile: 'preview-2023' });
     const vnet = t.rows.find((r) => r.type === 'vnet')!;
     expect(vnet.cells.avnm.value).toBe('not recorded');

@@ -24,7 +24,8 @@ export function register(program: Command): void {
     .option('--json', 'print {table, report} as one JSON object')
     .action(
       runAction((input: string, opts: CoverageCliOptions) => {
-        if (!(PROFILE_NAMES as string[]).includes(opts.profile)) throw new UsageError(`--profile is one of ${PROFILE_NAMES.join(', ')}`);
+        if (!(PROFILE_NAMES as string[]).includes(opts.profile))
+          throw new UsageError(`--profile is one of ${PROFILE_NAMES.join(', ')}`);
         const { scenario, serviceTags } = loadCoverageInput(input);
         const report = coverage(scenario, { profile: opts.profile, at: opts.at }, serviceTags);
         if (opts.json) process.stdout.write(JSON.stringify({ table: coverageTable(report), report }) + '\n');

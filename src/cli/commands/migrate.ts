@@ -1,7 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { loadCoverageInput, planMigration, readStoreVolume, renderMigrationPlan } from '../../coverage/index.js';
+import {
+  loadCoverageInput,
+  planMigration,
+  readStoreVolume,
+  renderMigrationPlan,
+} from '../../coverage/index.js';
 import { PROFILE_NAMES } from '../../emulator/index.js';
 import { runAction } from '../program.js';
 
@@ -36,17 +41,30 @@ export function register(program: Command): void {
     .option('--json', 'print the plan as one JSON object')
     .action(
       runAction(async (input: string, opts: MigrateCliOptions) => {
-        if (!(PROFILE_NAMES as string[]).includes(opts.profile)) throw new UsageError(`--profile is one of ${PROFILE_NAMES.join(', ')}`);
+        if (!(PROFILE_NAMES as string[]).includes(opts.profile))
+          throw new UsageError(`--profile is one of ${PROFILE_NAMES.join(', ')}`);
         const price = opts.pricePerGb === undefined ? undefined : Number(opts.pricePerGb);
-        if (price !== undefined && !(price >= 0)) throw new UsageError(`--price-per-gb must be a number ≥ 0, got "${opts.pricePerGb}"`);
+        if (price !== undefined && !(price >= 0))
+          throw new UsageError(`--price-per-gb must be a number ≥ 0, got "${opts.pricePerGb}"`);
         const { scenario, serviceTags } = loadCoverageInput(input);
         const volume = opts.db ? await readStoreVolume(opts.db) : undefined;
-        const plan = planMigration(scenario, { profile: opts.profile, pricePerGb: price }, { serviceTags, volume });
+        const plan = planMigration(
+          scenario,
+          { profile: opts.profile, pricePerGb: price },
+          { serviceTags, volume },
+        );
         const written: string[] = [];
-        if (opts.bicep && plan.bicep.length === 0) process.stderr.write('flowlens: no Bicep written: the plan creates no flow log\n');
+        if (opts.bicep && plan.bicep.length === 0)
+          process.stderr.write('flowlens: no Bicep written: the plan creates no flow log\n');
         if (opts.bicep) {
           plan.bicep.forEach((f, i) => {
-            const path = bicepPath(opts.bicep as string, i, plan.bicep.length, f.subscription, f.resourceGroup);
+            const path = bicepPath(
+              opts.bicep as string,
+              i,
+              plan.bicep.length,
+              f.subscription,
+              f.resourceGroup,
+            );
             writeFileSync(path, f.text + '\n');
             written.push(path);
           });
