@@ -336,7 +336,12 @@ function sideRecordedBy(s: SideCoverage): { outcome: Outcome; by: string[] } {
 const sideKey = (p: ProbeCoverage, s: SideCoverage) =>
   `${p.pattern}|${p.protocol}|${p.dstPort}|${p.srcIp}|${p.dstIp}|${s.nic}|${s.direction}`;
 
-/** Per flow side: recorded by any flow log before ⇒ recorded after. `conditional` after counts as a loss. */
+const RANK: Record<Outcome, number> = { 'not-recorded': 0, conditional: 1, recorded: 2 };
+
+/**
+ * Per flow side, by any flow log: recorded before ⇒ recorded after; recorded only under one NSG
+ * order before ⇒ at least that after. Anything weaker after is a loss.
+ */
 export function coverageDiff(before: CoverageReport, after: CoverageReport): CoverageDiff {
   const afterSides = new Map<string, SideCoverage>();
   for (const p of after.probes) for (const s of p.sides) afterSides.set(sideKey(p, s), s);
@@ -363,8 +368,8 @@ export function coverageDiff(before: CoverageReport, after: CoverageReport): Cov
         beforeBy: b.by,
         afterBy: a.by,
       });
-      if (b.outcome !== 'not-recorded' && a.outcome !== 'recorded') lost.push(entry());
-      else if (b.outcome !== 'recorded' && a.outcome === 'recorded') gained.push(entry());
+      if (RANK[a.outcome] < RANK[b.outcome]) lost.push(entry());
+      else if (RANK[a.outcome] > RANK[b.outcome]) gained.push(entry());
     }
   return { total, recordedBefore, recordedAfter, lost, gained, superset: lost.length === 0 };
 }

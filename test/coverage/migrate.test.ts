@@ -285,3 +285,26 @@ describe('migrate: volume from a DuckDB store and the CLI', () => {
     }
   }, 180_000);
 });
+
+describe('migrate: an existing filtered VNet flow log', () => {
+  it('keeps the NSG flow logs whose flows the filter drops, and still loses nothing', () => {
+    const { scenario } = loadScenario(join(EXAMPLES, 'seed-lab.yaml'));
+    const filtered: Scenario = {
+      ...scenario,
+      flowLogs: scenario.flowLogs.map((f) =>
+        f.name === 'fl-vnet-hub' ? { ...f, enabledFilteringCriteria: 'DstPort=3389' } : f,
+      ),
+    };
+    const plan = planMigration(filtered, { profile: 'preview-2023' });
+    expect(plan.diff.superset).toBe(true);
+    const kept = plan.keep.map((k) => k.name);
+    // vm-web's port 80/8080 flows are only in NSG flow logs now (the hub VNet flow log keeps 3389 only).
+    expect(kept).toContain('fl-nsg-subnet');
+    expect(kept).toContain('fl-nsg-client');
+    expect(plan.keep.find((k) => k.name === 'fl-nsg-subnet')!.reason).toMatch(/would lose flows/);
+    // The RDP NSG flow logs only saw 3389 flows, which the filtered VNet flow log still records.
+    expect(plan.delete.map((d) => d.name)).toEqual(
+      expect.arrayContaining(['fl-nsg-allow-rdp', 'fl-nsg-deny-rdp']),
+    );
+  });
+});
