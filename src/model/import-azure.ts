@@ -15,6 +15,7 @@ import { ScenarioError } from '../errors.js';
 import { parseResourceId, resourceName } from './ids.js';
 import { validateScenario, type LoadedScenario } from './load.js';
 import type { ScenarioInput } from './schema.js';
+import { isArmTemplate, templateResources, TEMPLATE_RESOURCE_GROUP, TEMPLATE_SUBSCRIPTION } from './arm-template.js';
 
 type Json = Record<string, unknown>;
 
@@ -75,10 +76,18 @@ function listJsonFiles(dir: string): string[] {
   return out;
 }
 
+export interface ImportOptions {
+  /** Subscription GUID for ARM template exports (which carry no IDs). */
+  subscription?: string;
+  /** Resource group for ARM template exports. */
+  resourceGroup?: string;
+}
+
 /** Reads every `*.json` under `dir` (recursively) and imports the resources. */
-export function importAzureFolder(dir: string): AzureImport {
+export function importAzureFolder(dir: string, options: ImportOptions = {}): AzureImport {
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new ScenarioError('not a directory', { file: dir });
   const items: Sourced[] = [];
+  const templateNotes: string[] = [];
   for (const file of listJsonFiles(dir)) {
     let doc: unknown;
     try {
@@ -86,9 +95,18 @@ export function importAzureFolder(dir: string): AzureImport {
     } catch (err) {
       throw new ScenarioError(`not valid JSON: ${(err as Error).message}`, { file });
     }
-    for (const obj of resourcesIn(doc)) items.push({ file: relative(dir, file) || file, obj });
+    const rel = relative(dir, file) || file;
+    if (isArmTemplate(doc)) {
+      const ctx = { subscription: options.subscription ?? TEMPLATE_SUBSCRIPTION, resourceGroup: options.resourceGroup ?? TEMPLATE_RESOURCE_GROUP };
+      templateNotes.push(`${rel}: ARM template; resource IDs use subscription ${ctx.subscription} and resource group ${ctx.resourceGroup} (--subscription / --resource-group)`);
+      for (const obj of templateResources(doc, ctx)) items.push({ file: rel, obj });
+      continue;
+    }
+    for (const obj of resourcesIn(doc)) items.push({ file: rel, obj });
   }
-  return importAzureResources(items, dir);
+  const result = importAzureResources(items, dir);
+  result.notes.unshift(...templateNotes);
+  return result;
 }
 
 const T = {

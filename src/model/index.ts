@@ -18,4 +18,5 @@ export { checkScenario, resolveScenario, type Locate, type CheckOptions } from '
 export * from './service-tags.js';
 export * from './encryption.js';
 export * from './address-index.js';
-export { importAzureFolder, importAzureResources, type AzureImport, type IgnoredResource } from './import-azure.js';
+export { importAzureFolder, importAzureResources, type AzureImport, type IgnoredResource, type ImportOptions } from './import-azure.js';
+export { templateResources, isArmTemplate, buildResourceId, type TemplateContext } from './arm-template.js';

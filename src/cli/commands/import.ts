@@ -6,6 +6,8 @@ import { runAction } from '../program.js';
 
 interface ImportCliOptions {
   out?: string;
+  subscription?: string;
+  resourceGroup?: string;
 }
 
 export function register(program: Command): void {
@@ -19,9 +21,11 @@ export function register(program: Command): void {
     )
     .argument('<dir>', 'folder of JSON files')
     .option('--out <file>', 'write the scenario here (.yaml/.yml or .json); default: YAML on stdout')
+    .option('--subscription <guid>', 'subscription for ARM template exports (they carry no resource IDs)')
+    .option('--resource-group <name>', 'resource group for ARM template exports')
     .action(
       runAction((dir: string, opts: ImportCliOptions) => {
-        const result = importAzureFolder(dir);
+        const result = importAzureFolder(dir, { subscription: opts.subscription, resourceGroup: opts.resourceGroup });
         const text = opts.out?.toLowerCase().endsWith('.json') ? `${JSON.stringify(result.scenario, null, 2)}\n` : stringify(result.scenario, { lineWidth: 0 });
         if (opts.out) writeFileSync(opts.out, text);
         else process.stdout.write(text);
