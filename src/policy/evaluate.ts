@@ -234,7 +234,10 @@ function evaluateCore(
   const slot = protocolSlot(protocol);
   let srcNic = srcNicHint;
   let src = srcIp;
-  if (srcNic < 0) {
+  if (srcNic >= 0) {
+    // A hinted NIC addressed by its public IP is still matched on its private IP.
+    if (intMapGet(p.nicByPublicIp, srcIp) === srcNic) src = p.nicPrimaryIp[srcNic];
+  } else {
     const n = intMapGet(p.nicByIp, srcIp);
     if (n >= 0) srcNic = n;
     else {
@@ -248,7 +251,12 @@ function evaluateCore(
   let dstNic = dstNicHint;
   let dst = dstIp;
   lastTranslatedDst = -1;
-  if (dstNic < 0) {
+  if (dstNic >= 0) {
+    if (intMapGet(p.nicByPublicIp, dstIp) === dstNic) {
+      dst = p.nicPrimaryIp[dstNic];
+      lastTranslatedDst = dst;
+    }
+  } else {
     const n = intMapGet(p.nicByIp, dstIp);
     if (n >= 0) dstNic = n;
     else {

@@ -197,10 +197,13 @@ describe('stateful return traffic and special paths', () => {
     expect(v.sides).toHaveLength(1);
     expect(v.chain[v.chain.length - 1].stage).toBe('not-evaluated');
   });
-  it('public IP destinations are matched as the NIC private IP', () => {
+  it('public IP destinations are matched as the NIC private IP, also when the caller names the NIC', () => {
     const v = evaluate(policy, tcp(INTERNET, WEB1_PUBLIC, 443));
     expect(v.translatedDstIp).toBe(WEB1);
     expect(v.sides[0].nic).toBe('web1-nic');
+    const hinted = evaluate(policy, { ...tcp(INTERNET, WEB1_PUBLIC, 443), dstNic: 0 });
+    expect(hinted.translatedDstIp).toBe(WEB1);
+    expect(hinted.recordedRule).toBe(v.recordedRule);
   });
   it('platform addresses bypass NSGs outbound; private endpoints are evaluated at the source only', () => {
     const dns = evaluate(policy, { srcIp: WEB1, dstIp: '168.63.129.16', srcPort: 5000, dstPort: 53, protocol: 'udp' });
