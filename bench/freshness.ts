@@ -84,11 +84,19 @@ const baseline = (async () => {
 
 // --- the writer: realtime emulation into Azurite ---------------------------------------------
 const sink = createAzureBlobSink(blobServiceFrom(azurite.connectionString), FLOW_LOG_BLOB_FRAMING);
-say(`emulating ${nics} NICs for ${minutes} minutes at ${minuteMs} ms per minute into Azurite; ingest polls every ${intervalMs} ms`);
+say(
+  `emulating ${nics} NICs for ${minutes} minutes at ${minuteMs} ms per minute into Azurite; ingest polls every ${intervalMs} ms`,
+);
 await emulate(
   syntheticScenario(nics, 1),
   sink,
-  { duration: `${minutes}m`, realtime: true, minuteMs, profile: 'ga', start: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString() },
+  {
+    duration: `${minutes}m`,
+    realtime: true,
+    minuteMs,
+    profile: 'ga',
+    start: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString(),
+  },
   {
     onMinute: (m) => {
       const now = Date.now();
@@ -103,7 +111,8 @@ await emulate(
 await sink.close();
 // Let the follower catch up with the last minute, then stop everything.
 const deadline = Date.now() + 30_000;
-while (Date.now() < deadline && [...committedAt.keys()].some((k) => !ingestedAt.has(k))) await new Promise((r) => setTimeout(r, 200));
+while (Date.now() < deadline && [...committedAt.keys()].some((k) => !ingestedAt.has(k)))
+  await new Promise((r) => setTimeout(r, 200));
 controller.abort();
 const summary = await ingest;
 baselineStop = true;
@@ -120,7 +129,8 @@ for (const [key, at] of committedAt) {
   else lags.push(Math.max(0, got - at) / 1000);
 }
 lags.sort((a, b) => a - b);
-const pick = (q: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] : NaN);
+const pick = (q: number) =>
+  lags.length ? lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] : NaN;
 const result = {
   bench: 'freshness',
   nics,

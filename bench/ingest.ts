@@ -39,9 +39,17 @@ if (!existsSync(metaPath)) {
   say(`generating ${nics} NICs × ${duration} with the emulator into ${dataDir} …`);
   rmSync(dataDir, { recursive: true, force: true });
   const sink = createFolderSink(dataDir, FLOW_LOG_BLOB_FRAMING);
-  const s = await emulate(syntheticScenario(nics, 1), sink, { duration, commit: 'batched', start: '2025-01-06T00:00:00Z', profile: 'ga' });
+  const s = await emulate(syntheticScenario(nics, 1), sink, {
+    duration,
+    commit: 'batched',
+    start: '2025-01-06T00:00:00Z',
+    profile: 'ga',
+  });
   await sink.close();
-  writeFileSync(metaPath, JSON.stringify({ nics, duration, tuples: s.tuples, records: s.records, bytes: s.bytes }));
+  writeFileSync(
+    metaPath,
+    JSON.stringify({ nics, duration, tuples: s.tuples, records: s.records, bytes: s.bytes }),
+  );
 }
 const vnetDir = join(dataDir, 'insights-logs-flowlogflowevent');
 
@@ -58,7 +66,9 @@ const oursSeconds = (performance.now() - t0) / 1000;
 const oursPeak = peakRss;
 const stored = Number((await store.query('SELECT count(*) FROM FlowTuples')).rows[0][0]);
 await store.close();
-say(`ours: ${summary.tuples} tuples (${stored} stored) in ${oursSeconds.toFixed(2)} s, ${summary.errors} errors`);
+say(
+  `ours: ${summary.tuples} tuples (${stored} stored) in ${oursSeconds.toFixed(2)} s, ${summary.errors} errors`,
+);
 
 // --- baseline ---------------------------------------------------------------------------------
 const baseDb = join(import.meta.dirname, 'data', 'ingest-baseline.duckdb');

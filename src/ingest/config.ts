@@ -12,11 +12,20 @@ export const ingestOptionsSchema = z.object({
   since: z.date().optional(),
   until: z.date().optional(),
   /** Decoder threads; 0 decodes on the main thread. */
-  workers: z.number().int().min(0).max(64).default(Math.max(1, Math.min(4, availableCores() - 1))),
+  workers: z
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .default(Math.max(1, Math.min(4, availableCores() - 1))),
   /** Blobs read at once. */
   concurrency: z.number().int().min(1).max(256).default(16),
   /** Upper bound of one ranged read (and one store commit). */
-  maxChunkBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+  maxChunkBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
   /** Clear quarantine marks and try those blobs again. */
   retryQuarantined: z.boolean().default(false),
 });
@@ -46,13 +55,17 @@ export function parseInstant(text: string, now: Date = new Date()): Date {
     return new Date(now.getTime() - ms);
   }
   const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : new Date(text);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`not a time: "${text}" (use ISO 8601, e.g. 2026-11-26T09:00Z, or -2h)`);
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`not a time: "${text}" (use ISO 8601, e.g. 2026-11-26T09:00Z, or -2h)`);
   return date;
 }
 
 export function resolveIngestOptions(input: IngestOptionsInput): IngestSettings {
   const parsed = ingestOptionsSchema.safeParse(input);
-  if (!parsed.success) throw new UsageError(`ingest options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new UsageError(
+      `ingest options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   if (parsed.data.since && parsed.data.until && parsed.data.since >= parsed.data.until) {
     throw new UsageError('--since must be before --until');
   }

@@ -28,7 +28,10 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
   const isTs = here.endsWith('.ts');
   const entry = new URL(isTs ? './decode-worker.ts' : './decode-worker.js', here);
   const workers: { worker: Worker; busy: number }[] = [];
-  const pending = new Map<number, { resolve: (b: FlowBatch[]) => void; reject: (e: Error) => void; slot: number }>();
+  const pending = new Map<
+    number,
+    { resolve: (b: FlowBatch[]) => void; reject: (e: Error) => void; slot: number }
+  >();
   let nextId = 1;
   let broken: Error | null = null;
   let closing = false;

@@ -17,9 +17,12 @@ export async function createDeriver(options: DeriverOptions = {}): Promise<Deriv
   let topology;
   if (options.topology) {
     const analytics = (await import('../analytics/index.js')) as Record<string, unknown>;
-    const load = analytics.loadTopologyFromScenario as ((file: string) => Promise<unknown> | unknown) | undefined;
+    const load = analytics.loadTopologyFromScenario as
+      ((file: string) => Promise<unknown> | unknown) | undefined;
     if (typeof load !== 'function') {
-      throw new UsageError('--topology: this build of analytics cannot read a scenario yet (needs loadTopologyFromScenario)');
+      throw new UsageError(
+        '--topology: this build of analytics cannot read a scenario yet (needs loadTopologyFromScenario)',
+      );
     }
     topology = (await load(options.topology)) as Parameters<typeof loadAnalyticsContext>[1];
   }

@@ -14,14 +14,17 @@ function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
-export function createProgressReporter(options: { tty?: boolean; everyMs?: number; stream?: NodeJS.WriteStream } = {}): ProgressReporter {
+export function createProgressReporter(
+  options: { tty?: boolean; everyMs?: number; stream?: NodeJS.WriteStream } = {},
+): ProgressReporter {
   const stream = options.stream ?? process.stderr;
   const tty = options.tty ?? Boolean(stream.isTTY);
   if (tty) {
     const bar = new cliProgress.SingleBar(
       {
         stream,
-        format: 'pass {pass} {bar} {value}/{total} blobs | {blocks} blocks | {tuples} tuples | {mb} MB | {errors} errors | {phase}',
+        format:
+          'pass {pass} {bar} {value}/{total} blobs | {blocks} blocks | {tuples} tuples | {mb} MB | {errors} errors | {phase}',
         hideCursor: true,
         clearOnComplete: false,
       },
@@ -30,7 +33,14 @@ export function createProgressReporter(options: { tty?: boolean; everyMs?: numbe
     let started = false;
     return {
       update(p) {
-        const payload = { pass: p.pass, blocks: p.blocks, tuples: p.tuples, mb: mb(p.bytes), errors: p.errors, phase: p.phase };
+        const payload = {
+          pass: p.pass,
+          blocks: p.blocks,
+          tuples: p.tuples,
+          mb: mb(p.bytes),
+          errors: p.errors,
+          phase: p.phase,
+        };
         if (!started) {
           bar.start(Math.max(p.blobsListed, 1), p.blobsDone, payload);
           started = true;
@@ -68,10 +78,13 @@ export function formatSummary(s: IngestSummary): string {
     `${s.errors} errors`,
   ];
   if (s.claimedElsewhere > 0) parts.push(`${s.claimedElsewhere} blobs held by other workers`);
-  if (s.skippedQuarantined > 0) parts.push(`${s.skippedQuarantined} quarantined blobs skipped (--retry-quarantined to try them again)`);
+  if (s.skippedQuarantined > 0)
+    parts.push(`${s.skippedQuarantined} quarantined blobs skipped (--retry-quarantined to try them again)`);
   if (s.passes > 1) parts.push(`${s.passes} passes`);
   let text = parts.join('; ');
-  for (const q of s.quarantined) text += `\n  quarantined ${q.blob}${q.block ? ` (block ${q.block})` : ''}: ${q.error}`;
-  if (s.quarantined.length > 0) text += '\n  fix the data or the decoder, then run again with --retry-quarantined';
+  for (const q of s.quarantined)
+    text += `\n  quarantined ${q.blob}${q.block ? ` (block ${q.block})` : ''}: ${q.error}`;
+  if (s.quarantined.length > 0)
+    text += '\n  fix the data or the decoder, then run again with --retry-quarantined';
   return text;
 }

@@ -19,7 +19,10 @@ import { createCommitter } from './committer.js';
  */
 
 /** Turns decoded tuples into derived rows (Traffic Analytics aggregates); provided by analytics/. */
-export type Deriver = (tuples: readonly FlowBatch[], context: { source: string; blob: string }) => TableRows[] | Promise<TableRows[]>;
+export type Deriver = (
+  tuples: readonly FlowBatch[],
+  context: { source: string; blob: string },
+) => TableRows[] | Promise<TableRows[]>;
 
 export interface IngestProgress {
   phase: 'listing' | 'ingesting' | 'waiting';
@@ -94,7 +97,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
@@ -134,14 +141,28 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     claimedElsewhere: 0,
     skippedQuarantined: 0,
   };
-  const progress: IngestProgress = { phase: 'listing', pass: 0, blobsListed: 0, blobsDone: 0, blocks: 0, tuples: 0, bytes: 0, errors: 0 };
+  const progress: IngestProgress = {
+    phase: 'listing',
+    pass: 0,
+    blobsListed: 0,
+    blobsDone: 0,
+    blocks: 0,
+    tuples: 0,
+    bytes: 0,
+    errors: 0,
+  };
   const report = () => run.onProgress?.({ ...progress });
   const committer = createCommitter(run.store);
   /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */
   const seen = new Map<string, string>();
   const bytesAtStart = run.sources.map((s) => s.stats.bytesRead);
 
-  async function ingestBlob(source: BlobSource, claims: ClaimBook, blob: BlobInfo, quarantined: Set<string>): Promise<void> {
+  async function ingestBlob(
+    source: BlobSource,
+    claims: ClaimBook,
+    blob: BlobInfo,
+    quarantined: Set<string>,
+  ): Promise<void> {
     const key = `${source.id}\u0000${blob.name}`;
     const stamp = stampOf(blob);
     if (seen.get(key) === stamp) return;
@@ -161,7 +182,10 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       for await (const chunk of source.readDelta(blob, cursor, { maxChunkBytes: settings.maxChunkBytes })) {
         current = chunk;
         const tuples = chunk.blocks.length > 0 ? await decoder.decode(chunkJob(chunk)) : [];
-        const derived = run.derive && tuples.length > 0 ? await run.derive(tuples, { source: source.id, blob: blob.name }) : undefined;
+        const derived =
+          run.derive && tuples.length > 0
+            ? await run.derive(tuples, { source: source.id, blob: blob.name })
+            : undefined;
         if (!(await claim.confirm())) {
           log(`flowlens: lost the claim on ${blob.name}; another worker continues it`);
           return;
@@ -191,11 +215,24 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       if (err instanceof BlobChangedError) return; // picked up again on the next pass
       summary.errors++;
       progress.errors++;
-      const block = err instanceof FlowLogFormatError && err.location.block !== undefined ? err.location.block : current ? (current.blocks[0] ? lineageOf(current.blocks[0]) : null) : null;
+      const block =
+        err instanceof FlowLogFormatError && err.location.block !== undefined
+          ? err.location.block
+          : current
+            ? current.blocks[0]
+              ? lineageOf(current.blocks[0])
+              : null
+            : null;
       const message = err instanceof Error ? err.message : String(err);
       if (err instanceof FlowLogFormatError) {
         quarantined.add(blob.name);
-        const record = { source: source.id, blob: blob.name, block, error: message, time: new Date().toISOString() };
+        const record = {
+          source: source.id,
+          blob: blob.name,
+          block,
+          error: message,
+          time: new Date().toISOString(),
+        };
         await run.store.recordIngestError(record);
         summary.quarantined.push(record);
         log(`flowlens: quarantined ${blob.name}: ${message}`);
@@ -236,7 +273,9 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       }
       progress.phase = 'ingesting';
       report();
-      await forEachLimited(work, settings.concurrency, (w) => ingestBlob(w.source, w.claims, w.blob, w.quarantined));
+      await forEachLimited(work, settings.concurrency, (w) =>
+        ingestBlob(w.source, w.claims, w.blob, w.quarantined),
+      );
       if (!settings.follow || run.signal?.aborted) break;
       progress.phase = 'waiting';
       report();

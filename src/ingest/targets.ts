@@ -36,10 +36,15 @@ export async function openTarget(spec: TargetSpec): Promise<OpenedTarget> {
     if (spec.target) throw new UsageError('give either a folder/URL or --account-url, not both');
     azure = { accountUrl: spec.accountUrl, container };
   } else if (spec.target && /^https?:\/\//i.test(spec.target)) {
-    if (spec.container) throw new UsageError('--container goes with --connection-string or --account-url; a URL names its container');
+    if (spec.container)
+      throw new UsageError(
+        '--container goes with --connection-string or --account-url; a URL names its container',
+      );
     azure = { containerUrl: spec.target };
   } else if (!spec.target) {
-    throw new UsageError('nothing to ingest: give a folder, a container URL, or --connection-string S --container C');
+    throw new UsageError(
+      'nothing to ingest: give a folder, a container URL, or --connection-string S --container C',
+    );
   }
   const claims = new Map<string, ClaimBook>();
   if (azure) {
@@ -48,9 +53,14 @@ export async function openTarget(spec: TargetSpec): Promise<OpenedTarget> {
     const source = openAzureSource(azure, { prefixes: spec.prefixes });
     claims.set(
       source.id,
-      spec.lease === false ? soloClaims() : leaseClaims(source.container, { durationSeconds: spec.leaseSeconds, onRequest: (kind) => {
-        source.stats.requests[kind] = (source.stats.requests[kind] ?? 0) + 1;
-      } }),
+      spec.lease === false
+        ? soloClaims()
+        : leaseClaims(source.container, {
+            durationSeconds: spec.leaseSeconds,
+            onRequest: (kind) => {
+              source.stats.requests[kind] = (source.stats.requests[kind] ?? 0) + 1;
+            },
+          }),
     );
     return {
       sources: [source],

@@ -172,7 +172,8 @@ export function findHeadEnd(bytes: Uint8Array, source: string): number {
       return j + 1;
     }
   }
-  if (limit === 256) throw new FlowLogFormatError('blob does not start with {"records":[', { source, offset: i });
+  if (limit === 256)
+    throw new FlowLogFormatError('blob does not start with {"records":[', { source, offset: i });
   return -1;
 }
 
@@ -205,11 +206,14 @@ export function frameRecords(bytes: Uint8Array, baseOffset: number, source: stri
     const c = bytes[i];
     if (c === CLOSE_BRACKET) return { blocks, consumed: blockStart, reachedTail: true };
     if (c !== OPEN_BRACE) {
-      throw new FlowLogFormatError(`expected a record or the end of "records", found ${JSON.stringify(String.fromCharCode(c))}`, {
-        source,
-        block: offsetBlockId(baseOffset + blockStart),
-        offset: baseOffset + i,
-      });
+      throw new FlowLogFormatError(
+        `expected a record or the end of "records", found ${JSON.stringify(String.fromCharCode(c))}`,
+        {
+          source,
+          block: offsetBlockId(baseOffset + blockStart),
+          offset: baseOffset + i,
+        },
+      );
     }
     let depth = 0;
     let inString = false;
@@ -230,7 +234,11 @@ export function frameRecords(bytes: Uint8Array, baseOffset: number, source: stri
       }
     }
     if (end < 0) return { blocks, consumed: blockStart, reachedTail: false };
-    blocks.push({ id: offsetBlockId(baseOffset + blockStart), offset: baseOffset + blockStart, size: end - blockStart });
+    blocks.push({
+      id: offsetBlockId(baseOffset + blockStart),
+      offset: baseOffset + blockStart,
+      size: end - blockStart,
+    });
     blockStart = end;
     i = end;
   }

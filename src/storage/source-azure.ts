@@ -40,12 +40,21 @@ export interface AzureSourceOptions {
   pipeline?: StoragePipelineOptions;
 }
 
-export function containerClientFor(target: AzureContainerTarget, pipeline: StoragePipelineOptions = {}): ContainerClient {
+export function containerClientFor(
+  target: AzureContainerTarget,
+  pipeline: StoragePipelineOptions = {},
+): ContainerClient {
   if ('connectionString' in target) {
-    return BlobServiceClient.fromConnectionString(target.connectionString, pipeline).getContainerClient(target.container);
+    return BlobServiceClient.fromConnectionString(target.connectionString, pipeline).getContainerClient(
+      target.container,
+    );
   }
   if ('accountUrl' in target) {
-    return new BlobServiceClient(target.accountUrl, new DefaultAzureCredential(), pipeline).getContainerClient(target.container);
+    return new BlobServiceClient(
+      target.accountUrl,
+      new DefaultAzureCredential(),
+      pipeline,
+    ).getContainerClient(target.container);
   }
   let url: URL;
   try {
@@ -53,7 +62,8 @@ export function containerClientFor(target: AzureContainerTarget, pipeline: Stora
   } catch {
     throw new UsageError(`not a container URL: ${target.containerUrl}`);
   }
-  if (url.searchParams.has('sig')) return new ContainerClient(target.containerUrl, new AnonymousCredential(), pipeline);
+  if (url.searchParams.has('sig'))
+    return new ContainerClient(target.containerUrl, new AnonymousCredential(), pipeline);
   return new ContainerClient(target.containerUrl, new DefaultAzureCredential(), pipeline);
 }
 
@@ -82,14 +92,20 @@ async function readBody(stream: NodeJS.ReadableStream | undefined, expected: num
   return body;
 }
 
-export function openAzureSource(target: AzureContainerTarget, options: AzureSourceOptions = {}): BlobSource & {
+export function openAzureSource(
+  target: AzureContainerTarget,
+  options: AzureSourceOptions = {},
+): BlobSource & {
   readonly container: ContainerClient;
 } {
   const container = containerClientFor(target, options.pipeline);
   const prefixes = options.prefixes ?? FLOW_LOG_PREFIXES;
   const stats = newStats();
 
-  function infoOf(item: { name: string; properties: { contentLength?: number; etag?: string; lastModified?: Date } }): BlobInfo {
+  function infoOf(item: {
+    name: string;
+    properties: { contentLength?: number; etag?: string; lastModified?: Date };
+  }): BlobInfo {
     return {
       name: item.name,
       size: item.properties.contentLength ?? 0,
@@ -130,14 +146,21 @@ export function openAzureSource(target: AzureContainerTarget, options: AzureSour
     }
   }
 
-  async function blockLayout(client: BlockBlobClient): Promise<{ layout: BlobLayout; etag: string | null; size: number }> {
+  async function blockLayout(
+    client: BlockBlobClient,
+  ): Promise<{ layout: BlobLayout; etag: string | null; size: number }> {
     countRequest(stats, 'getBlockList');
     const list = await client.getBlockList('committed');
     const layout = layoutBlocks((list.committedBlocks ?? []).map((b) => ({ id: b.name, size: b.size })));
     return { layout, etag: list.etag ?? null, size: list.blobContentLength ?? layout.size };
   }
 
-  async function download(client: BlockBlobClient, offset: number, count: number, etag: string | null): Promise<Buffer> {
+  async function download(
+    client: BlockBlobClient,
+    offset: number,
+    count: number,
+    etag: string | null,
+  ): Promise<Buffer> {
     countRequest(stats, 'download');
     const response = await client.download(offset, count, etag ? { conditions: { ifMatch: etag } } : {});
     const body = await readBody(response.readableStreamBody, count);
@@ -152,7 +175,11 @@ export function openAzureSource(target: AzureContainerTarget, options: AzureSour
     });
   }
 
-  async function* readDelta(blob: BlobInfo, cursor: BlobCheckpoint | null, options: ReadDeltaOptions = {}): AsyncGenerator<DeltaChunk> {
+  async function* readDelta(
+    blob: BlobInfo,
+    cursor: BlobCheckpoint | null,
+    options: ReadDeltaOptions = {},
+  ): AsyncGenerator<DeltaChunk> {
     const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
     const client = container.getBlockBlobClient(blob.name);
     let listed: Awaited<ReturnType<typeof blockLayout>>;
@@ -173,7 +200,13 @@ export function openAzureSource(target: AzureContainerTarget, options: AzureSour
     const plan = planDelta(layout, cursor);
     if (plan.replace && plan.blocks.length === 0) {
       const headEnd = layout.head.offset + layout.head.size;
-      yield { blob: blob.name, replace: true, blocks: [], bytes: Buffer.alloc(0), after: { lastBlockId: null, blockCount: 0, byteOffset: headEnd, etag } };
+      yield {
+        blob: blob.name,
+        replace: true,
+        blocks: [],
+        bytes: Buffer.alloc(0),
+        after: { lastBlockId: null, blockCount: 0, byteOffset: headEnd, etag },
+      };
       return;
     }
     let index = plan.firstIndex;

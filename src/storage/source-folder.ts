@@ -62,7 +62,13 @@ export function openFolderSource(dir: string): BlobSource {
       stats.bytesRead += done;
       return done === count ? buffer : buffer.subarray(0, done);
     };
-    const inner = framedDelta(read, size, blob.name, cursor, options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
+    const inner = framedDelta(
+      read,
+      size,
+      blob.name,
+      cursor,
+      options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES,
+    );
     return (async function* () {
       try {
         yield* inner;

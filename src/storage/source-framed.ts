@@ -54,7 +54,13 @@ export async function* framedDelta(
     position = headEnd;
     blockCount = 0;
     if (replace && size <= headEnd) {
-      yield { blob, replace, blocks: [], bytes: Buffer.alloc(0), after: { lastBlockId: null, blockCount: 0, byteOffset: headEnd, etag: null } };
+      yield {
+        blob,
+        replace,
+        blocks: [],
+        bytes: Buffer.alloc(0),
+        after: { lastBlockId: null, blockCount: 0, byteOffset: headEnd, etag: null },
+      };
       return;
     }
   }
@@ -94,6 +100,12 @@ export async function* framedDelta(
     if (framed.reachedTail) break;
   }
   if (replace && !emitted) {
-    yield { blob, replace, blocks: [], bytes: Buffer.alloc(0), after: { lastBlockId: null, blockCount: 0, byteOffset: position, etag: null } };
+    yield {
+      blob,
+      replace,
+      blocks: [],
+      bytes: Buffer.alloc(0),
+      after: { lastBlockId: null, blockCount: 0, byteOffset: position, etag: null },
+    };
   }
 }

@@ -57,7 +57,11 @@ export interface BlobSource {
   readonly stats: SourceStats;
   list(options?: ListOptions): AsyncIterable<BlobInfo>;
   /** Yields the new data of `blob` past `cursor` in blob order; nothing when there is none. */
-  readDelta(blob: BlobInfo, cursor: BlobCheckpoint | null, options?: ReadDeltaOptions): AsyncIterable<DeltaChunk>;
+  readDelta(
+    blob: BlobInfo,
+    cursor: BlobCheckpoint | null,
+    options?: ReadDeltaOptions,
+  ): AsyncIterable<DeltaChunk>;
   close(): Promise<void>;
 }
 
@@ -87,7 +91,10 @@ export const FLOW_LOG_BLOB_NAME = 'PT1H.json';
 export const FLOW_LOG_PREFIXES = ['flowLogResourceID=/', 'resourceId=/'] as const;
 
 /** Container names Azure uses for VNet and NSG flow logs. */
-export const FLOW_LOG_CONTAINERS = ['insights-logs-flowlogflowevent', 'insights-logs-networksecuritygroupflowevent'] as const;
+export const FLOW_LOG_CONTAINERS = [
+  'insights-logs-flowlogflowevent',
+  'insights-logs-networksecuritygroupflowevent',
+] as const;
 
 interface PartitionState {
   year?: number;
@@ -124,7 +131,8 @@ export function partitionsOf(segments: readonly string[]): PartitionState | null
 export function partitionInterval(p: PartitionState): { start: number; end: number } | null {
   if (p.year === undefined) return null;
   if (p.month === undefined) return { start: Date.UTC(p.year, 0, 1), end: Date.UTC(p.year + 1, 0, 1) };
-  if (p.day === undefined) return { start: Date.UTC(p.year, p.month - 1, 1), end: Date.UTC(p.year, p.month, 1) };
+  if (p.day === undefined)
+    return { start: Date.UTC(p.year, p.month - 1, 1), end: Date.UTC(p.year, p.month, 1) };
   if (p.hour === undefined) {
     const start = Date.UTC(p.year, p.month - 1, p.day);
     return { start, end: start + 24 * HOUR_MS };

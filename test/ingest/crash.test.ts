@@ -25,8 +25,12 @@ async function digestOf(db: string) {
   const store = await openStore({ db });
   try {
     const digest = await digestStore(store);
-    const checkpoints = (await store.listCheckpoints()).map((c) => `${c.blob}:${c.blockCount}:${c.byteOffset}`);
-    const nta = await store.query(`SELECT count(*)::BIGINT, coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR FROM (SELECT * EXCLUDE (TimeGenerated) FROM NTANetAnalytics) t`);
+    const checkpoints = (await store.listCheckpoints()).map(
+      (c) => `${c.blob}:${c.blockCount}:${c.byteOffset}`,
+    );
+    const nta = await store.query(
+      `SELECT count(*)::BIGINT, coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR FROM (SELECT * EXCLUDE (TimeGenerated) FROM NTANetAnalytics) t`,
+    );
     return { digest, checkpoints, nta: nta.rows[0].map(String) };
   } finally {
     await store.close();
@@ -62,7 +66,8 @@ describe('crash safety', () => {
       const delay = Math.floor(random() * (cleanIngestMs / 10));
       let timer: NodeJS.Timeout | undefined;
       const onData = (d: Buffer) => {
-        if (timer === undefined && d.toString().includes(' ingesting: ')) timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        if (timer === undefined && d.toString().includes(' ingesting: '))
+          timer = setTimeout(() => child.kill('SIGKILL'), delay);
       };
       child.stderr!.on('data', onData);
       const result = await done;
@@ -85,6 +90,8 @@ describe('crash safety', () => {
     expect(b.digest).toEqual(a.digest);
     expect(b.checkpoints).toEqual(a.checkpoints);
     expect(b.nta).toEqual(a.nta);
-    console.log(`crash test: clean ingest ${Math.round(cleanIngestMs)} ms, ${killed} kills, ${finishedEarly} runs finished before their kill`);
+    console.log(
+      `crash test: clean ingest ${Math.round(cleanIngestMs)} ms, ${killed} kills, ${finishedEarly} runs finished before their kill`,
+    );
   }, 900_000);
 });

@@ -28,7 +28,9 @@ describe('follow mode', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flowlens-follow-'));
     azurite = await startAzurite();
-    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(CONTAINER);
+    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      CONTAINER,
+    );
   });
   afterAll(async () => {
     await azurite?.stop();
@@ -63,7 +65,12 @@ describe('follow mode', () => {
     expect(phases).toContain('waiting');
 
     const once = await openStore({ db: join(dir, 'once.duckdb') });
-    await runIngest({ sources: [openAzureSource({ connectionString: azurite.connectionString, container: CONTAINER })], store: once, workers: 0, log: () => {} });
+    await runIngest({
+      sources: [openAzureSource({ connectionString: azurite.connectionString, container: CONTAINER })],
+      store: once,
+      workers: 0,
+      log: () => {},
+    });
     expect(await digestStore(store)).toEqual(await digestStore(once));
     await store.close();
     await once.close();

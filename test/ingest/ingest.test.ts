@@ -21,7 +21,9 @@ describe('ingest: folder and Azure', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flowlens-ingest-'));
     azurite = await startAzurite();
-    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(CONTAINER);
+    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      CONTAINER,
+    );
   });
   afterAll(async () => {
     await azurite?.stop();
@@ -33,7 +35,8 @@ describe('ingest: folder and Azure', () => {
     await appendContainer(container, spec, 0, 10);
     const counting = await startCountingProxy(azurite);
     const incremental = await openStore({ db: join(dir, 'incremental.duckdb') });
-    const source = () => openAzureSource({ connectionString: counting.connectionString, container: CONTAINER });
+    const source = () =>
+      openAzureSource({ connectionString: counting.connectionString, container: CONTAINER });
     const first = await runIngest({ sources: [source()], store: incremental, workers: 1, log: () => {} });
     expect(first.blocks).toBe(4 * 10);
     expect(first.errors).toBe(0);
@@ -52,7 +55,16 @@ describe('ingest: folder and Azure', () => {
       return `bytes=${start}-${end - 1}`;
     });
     expect(gets.map((g) => g.range).sort()).toEqual(expectedBytes.sort());
-    expect(second.bytes).toBe([0, 1, 2, 3].reduce((s, nic) => s + dataBlocksFor(spec, nic, 60).slice(10).reduce((t, b) => t + b.length, 0), 0));
+    expect(second.bytes).toBe(
+      [0, 1, 2, 3].reduce(
+        (s, nic) =>
+          s +
+          dataBlocksFor(spec, nic, 60)
+            .slice(10)
+            .reduce((t, b) => t + b.length, 0),
+        0,
+      ),
+    );
 
     // A third run with nothing new reads no blob bytes at all.
     counting.requests.length = 0;
@@ -65,7 +77,12 @@ describe('ingest: folder and Azure', () => {
     await runIngest({ sources: [source()], store: full, workers: 2, log: () => {} });
     await writeFolder(join(dir, 'folder'), spec, 60);
     const fromFolder = await openStore({ db: join(dir, 'folder.duckdb') });
-    const folderRun = await runIngest({ sources: [openFolderSource(join(dir, 'folder'))], store: fromFolder, workers: 0, log: () => {} });
+    const folderRun = await runIngest({
+      sources: [openFolderSource(join(dir, 'folder'))],
+      store: fromFolder,
+      workers: 0,
+      log: () => {},
+    });
     expect(folderRun.blocks).toBe(4 * 60);
 
     const a = await digestStore(incremental);

@@ -36,7 +36,12 @@ describe('quarantine of undecodable blobs', () => {
   it('records the bad blob with its block in ingest_errors, ingests the rest, and retries on request', async () => {
     const store = await openStore({ db: join(dir, 'q.duckdb') });
     const lines: string[] = [];
-    const first = await runIngest({ sources: [openFolderSource(logs)], store, workers: 1, log: (l) => lines.push(l) });
+    const first = await runIngest({
+      sources: [openFolderSource(logs)],
+      store,
+      workers: 1,
+      log: (l) => lines.push(l),
+    });
     expect(first.errors).toBe(1);
     expect(first.quarantined).toHaveLength(1);
     const errors = await store.listIngestErrors();
@@ -47,7 +52,9 @@ describe('quarantine of undecodable blobs', () => {
     expect(errors[0].error).toMatch(/tuple/i);
     expect(lines.join('\n')).toContain('quarantined');
     // The two good blobs are complete; nothing of the bad chunk was stored.
-    const counts = await store.query(`SELECT blob, count(*)::INTEGER FROM FlowTuples GROUP BY blob ORDER BY blob`);
+    const counts = await store.query(
+      `SELECT blob, count(*)::INTEGER FROM FlowTuples GROUP BY blob ORDER BY blob`,
+    );
     expect(counts.rows).toEqual(
       [0, 2]
         .map((n) => blobNameFor(spec, n))
@@ -62,7 +69,13 @@ describe('quarantine of undecodable blobs', () => {
 
     // Fixed data + --retry-quarantined: ingested, quarantine cleared.
     await writeFile(badPath, good);
-    const third = await runIngest({ sources: [openFolderSource(logs)], store, workers: 0, retryQuarantined: true, log: () => {} });
+    const third = await runIngest({
+      sources: [openFolderSource(logs)],
+      store,
+      workers: 0,
+      retryQuarantined: true,
+      log: () => {},
+    });
     expect(third.errors).toBe(0);
     expect(third.tuples).toBe(4 * spec.tuplesPerRecord);
     expect(await store.listIngestErrors()).toEqual([]);
@@ -72,7 +85,15 @@ describe('quarantine of undecodable blobs', () => {
   it('the CLI exits with code 3 and names the quarantined blob', async () => {
     const bad = (await readFile(badPath, 'utf8')).replace('"flowTuples":["', '"flowTuples":[1,"');
     await writeFile(badPath, bad);
-    const result = await runCli(['ingest', logs, '--db', join(dir, 'cli.duckdb'), '--geo', 'none', '--no-progress']);
+    const result = await runCli([
+      'ingest',
+      logs,
+      '--db',
+      join(dir, 'cli.duckdb'),
+      '--geo',
+      'none',
+      '--no-progress',
+    ]);
     expect(result.code).toBe(3);
     expect(result.stdout).toContain(`quarantined ${blobNameFor(spec, 1)}`);
     expect(result.stdout).toContain('--retry-quarantined');

@@ -33,7 +33,9 @@ describe('scale-out: several ingest processes share one container through blob l
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flowlens-scale-'));
     azurite = await startAzurite();
-    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(CONTAINER);
+    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      CONTAINER,
+    );
     await appendContainer(container, spec, 0, MINUTES);
     clickhouse = await startClickHouseCluster({ shards: 1 });
   });
@@ -92,7 +94,9 @@ describe('scale-out: several ingest processes share one container through blob l
     await (await openStore({ clickhouse: [clickhouse.urls[0]], database: 'flowlens_scaleout' })).close();
     const runs = await Promise.all([spawnCli(args).done, spawnCli(args).done]);
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const summaries = runs.map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!) as { blocks: number; claimedElsewhere: number });
+    const summaries = runs.map(
+      (r) => JSON.parse(r.stdout.trim().split('\n').pop()!) as { blocks: number; claimedElsewhere: number },
+    );
     // Every block ingested exactly once between the two.
     expect(summaries[0].blocks + summaries[1].blocks).toBe(spec.blobs * MINUTES);
 
@@ -100,7 +104,9 @@ describe('scale-out: several ingest processes share one container through blob l
     const expected = await tupleRows(single);
     expect(expected).toHaveLength(spec.blobs * MINUTES * spec.tuplesPerRecord);
     expect(await tupleRows(shared)).toEqual(expected);
-    console.log(`scale-out: blocks per process ${summaries.map((s) => s.blocks).join(' + ')}, claims skipped ${summaries.map((s) => s.claimedElsewhere).join(' + ')}`);
+    console.log(
+      `scale-out: blocks per process ${summaries.map((s) => s.blocks).join(' + ')}, claims skipped ${summaries.map((s) => s.claimedElsewhere).join(' + ')}`,
+    );
     await shared.close();
     await single.close();
   }, 180_000);

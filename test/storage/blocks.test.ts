@@ -64,7 +64,11 @@ describe('planDelta', () => {
 
   it('reads nothing when no block was added', () => {
     const last = full.data[6];
-    const plan = planDelta(full, { lastBlockId: last.id, blockCount: 7, byteOffset: last.offset + last.size });
+    const plan = planDelta(full, {
+      lastBlockId: last.id,
+      blockCount: 7,
+      byteOffset: last.offset + last.size,
+    });
     expect(plan).toEqual({ replace: false, blocks: [], firstIndex: 7 });
   });
 
@@ -82,20 +86,35 @@ describe('planDelta', () => {
 
   it('property: resuming after any prefix reads exactly the remaining blocks', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 60 }), fc.nat(), (sizes, k) => {
-        const blocks = [{ id: 'head', size: 12 }, ...sizes.map((size, i) => ({ id: `d${i}`, size })), { id: 'tail', size: 2 }];
-        const layout = layoutBlocks(blocks);
-        const done = k % (sizes.length + 1);
-        const cursor = done === 0 ? null : { lastBlockId: `d${done - 1}`, blockCount: done, byteOffset: layout.data[done - 1].offset + sizes[done - 1] };
-        const plan = planDelta(layout, cursor);
-        expect(plan.replace).toBe(false);
-        expect(plan.blocks.map((b) => b.id)).toEqual(sizes.slice(done).map((_, i) => `d${done + i}`));
-        for (const chunk of chunkBlocks(plan.blocks, 4096)) {
-          const { start, end } = rangeOf(chunk);
-          expect(end - start === chunk.reduce((s, b) => s + b.size, 0)).toBe(true);
-          expect(chunk.length === 1 || end - start <= 4096).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 60 }),
+        fc.nat(),
+        (sizes, k) => {
+          const blocks = [
+            { id: 'head', size: 12 },
+            ...sizes.map((size, i) => ({ id: `d${i}`, size })),
+            { id: 'tail', size: 2 },
+          ];
+          const layout = layoutBlocks(blocks);
+          const done = k % (sizes.length + 1);
+          const cursor =
+            done === 0
+              ? null
+              : {
+                  lastBlockId: `d${done - 1}`,
+                  blockCount: done,
+                  byteOffset: layout.data[done - 1].offset + sizes[done - 1],
+                };
+          const plan = planDelta(layout, cursor);
+          expect(plan.replace).toBe(false);
+          expect(plan.blocks.map((b) => b.id)).toEqual(sizes.slice(done).map((_, i) => `d${done + i}`));
+          for (const chunk of chunkBlocks(plan.blocks, 4096)) {
+            const { start, end } = rangeOf(chunk);
+            expect(end - start === chunk.reduce((s, b) => s + b.size, 0)).toBe(true);
+            expect(chunk.length === 1 || end - start <= 4096).toBe(true);
+          }
+        },
+      ),
     );
   });
 });
@@ -132,7 +151,11 @@ describe('frameRecords', () => {
     try {
       frameRecords(bad, 12, 'blob.json');
     } catch (err) {
-      expect((err as FlowLogFormatError).location).toEqual({ source: 'blob.json', block: `@${12 + r1.length}`, offset: 12 + r1.length + 1 });
+      expect((err as FlowLogFormatError).location).toEqual({
+        source: 'blob.json',
+        block: `@${12 + r1.length}`,
+        offset: 12 + r1.length + 1,
+      });
     }
   });
 

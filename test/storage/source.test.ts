@@ -14,7 +14,13 @@ import {
   type DeltaChunk,
 } from '../../src/storage/index.js';
 import type { BlobCheckpoint } from '../../src/store/types.js';
-import { appendContainer, blobNameFor, dataBlocksFor, writeFolder, type TestLogSpec } from '../ingest/support/writer.js';
+import {
+  appendContainer,
+  blobNameFor,
+  dataBlocksFor,
+  writeFolder,
+  type TestLogSpec,
+} from '../ingest/support/writer.js';
 
 async function collect(source: BlobSource, cursors: Map<string, BlobCheckpoint>, maxChunkBytes?: number) {
   const chunks: DeltaChunk[] = [];
@@ -66,7 +72,10 @@ describe('folder source', () => {
     const first = await collect(source, cursors);
     expect(lineage(first)).toHaveLength(30);
     const readAfterFirst = source.stats.bytesRead;
-    const confirmBytes = [...cursors.values()].reduce((s, c) => s + c.byteOffset - Number(c.lastBlockId!.slice(1)), 0);
+    const confirmBytes = [...cursors.values()].reduce(
+      (s, c) => s + c.byteOffset - Number(c.lastBlockId!.slice(1)),
+      0,
+    );
 
     await writeFolder(dir, spec, 60);
     const second = await collect(source, cursors);
@@ -113,7 +122,9 @@ describe('Azure source (Azurite)', () => {
   let container: ContainerClient;
   beforeAll(async () => {
     azurite = await startAzurite();
-    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('insights-logs-flowlogflowevent');
+    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      'insights-logs-flowlogflowevent',
+    );
   });
   afterAll(async () => {
     await azurite?.stop();
@@ -121,7 +132,10 @@ describe('Azure source (Azurite)', () => {
 
   it('downloads only new data blocks, never the tail, and matches the folder framing', async () => {
     await appendContainer(container, spec, 0, 10);
-    const source = openAzureSource({ connectionString: azurite.connectionString, container: container.containerName });
+    const source = openAzureSource({
+      connectionString: azurite.connectionString,
+      container: container.containerName,
+    });
     const cursors = new Map<string, BlobCheckpoint>();
     const first = await collect(source, cursors);
     expect(lineage(first)).toHaveLength(30);
@@ -131,7 +145,11 @@ describe('Azure source (Azurite)', () => {
     await appendContainer(container, spec, 10, 60);
     const second = await collect(source, cursors, 1 << 30);
     const expectedNew = [0, 1, 2].reduce(
-      (s, nic) => s + dataBlocksFor(spec, nic, 60).slice(10).reduce((t, b) => t + b.length, 0),
+      (s, nic) =>
+        s +
+        dataBlocksFor(spec, nic, 60)
+          .slice(10)
+          .reduce((t, b) => t + b.length, 0),
       0,
     );
     expect(source.stats.bytesRead - bytesBefore).toBe(expectedNew);
@@ -148,7 +166,10 @@ describe('Azure source (Azurite)', () => {
   });
 
   it('notices a recreated blob (checkpoint block gone) and replaces it', async () => {
-    const source = openAzureSource({ connectionString: azurite.connectionString, container: container.containerName });
+    const source = openAzureSource({
+      connectionString: azurite.connectionString,
+      container: container.containerName,
+    });
     const cursors = new Map<string, BlobCheckpoint>();
     await collect(source, cursors);
     const name = blobNameFor(spec, 2);
@@ -163,7 +184,10 @@ describe('Azure source (Azurite)', () => {
   it('prunes listing by y=/m=/d=/h= partitions', async () => {
     const other = { ...spec, blobs: 1, hourStart: Date.UTC(2026, 10, 25, 3) };
     await appendContainer(container, other, 0, 1);
-    const source = openAzureSource({ connectionString: azurite.connectionString, container: container.containerName });
+    const source = openAzureSource({
+      connectionString: azurite.connectionString,
+      container: container.containerName,
+    });
     const all: string[] = [];
     for await (const b of source.list()) all.push(b.name);
     const pruned: string[] = [];

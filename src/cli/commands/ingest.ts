@@ -35,11 +35,16 @@ export const EXIT_INGEST_ERRORS = 3;
 export function register(program: Command): void {
   program
     .command('ingest')
-    .description('Ingest flow-log blobs incrementally (only new blocks) from a folder or an Azure Blob container')
+    .description(
+      'Ingest flow-log blobs incrementally (only new blocks) from a folder or an Azure Blob container',
+    )
     .argument('[source]', 'folder, or container URL https://ACCOUNT.blob.core.windows.net/CONTAINER[?SAS]')
     .option('--connection-string <s>', 'storage connection string (or set AZURE_STORAGE_CONNECTION_STRING)')
     .option('--account-url <url>', 'account URL, signed in with DefaultAzureCredential')
-    .option('--container <name>', 'container with --connection-string/--account-url (default insights-logs-flowlogflowevent)')
+    .option(
+      '--container <name>',
+      'container with --connection-string/--account-url (default insights-logs-flowlogflowevent)',
+    )
     .option('--prefix <p...>', 'listing prefixes (default flowLogResourceID=/ and resourceId=/)')
     .option('--db <file>', 'DuckDB store file (default ./flowlens.duckdb)')
     .option('--clickhouse <urls>', 'ClickHouse URL(s), comma-separated (one per shard)')
@@ -66,11 +71,19 @@ export function register(program: Command): void {
       runAction(async (target: string | undefined, opts: IngestCliOptions) => {
         // Loaded on use, so that `flowlens --help` and other commands start fast.
         const { openStore, parseUrlList } = await import('../../store/index.js');
-        const { createDeriver, createProgressReporter, formatSummary, openTarget, parseDuration, parseInstant, runIngest } =
-          await import('../../ingest/index.js');
+        const {
+          createDeriver,
+          createProgressReporter,
+          formatSummary,
+          openTarget,
+          parseDuration,
+          parseInstant,
+          runIngest,
+        } = await import('../../ingest/index.js');
         const opened = await openTarget({
           target,
-          connectionString: opts.connectionString ?? (target ? undefined : process.env.AZURE_STORAGE_CONNECTION_STRING),
+          connectionString:
+            opts.connectionString ?? (target ? undefined : process.env.AZURE_STORAGE_CONNECTION_STRING),
           accountUrl: opts.accountUrl,
           container: opts.container,
           prefixes: opts.prefix,
@@ -90,7 +103,12 @@ export function register(program: Command): void {
         const progress = opts.progress ? createProgressReporter() : null;
         try {
           const derive = opts.analytics
-            ? await createDeriver({ topology: opts.topology, geo: opts.geo, serviceTags: opts.serviceTags, threats: opts.threats })
+            ? await createDeriver({
+                topology: opts.topology,
+                geo: opts.geo,
+                serviceTags: opts.serviceTags,
+                threats: opts.threats,
+              })
             : undefined;
           const summary = await runIngest({
             sources: opened.sources,

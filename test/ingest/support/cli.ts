@@ -8,7 +8,13 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
  * a SIGKILL hits the ingester itself, not a wrapper). `ingest` runs through an entry that registers
  * only the ingest command (same module as the CLI's) to keep start-up short.
  */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+export function spawnCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+} {
   const entry = args[0] === 'ingest' ? 'test/ingest/support/ingest-main.ts' : 'src/cli/main.ts';
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
@@ -19,7 +25,12 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
+  const done = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) => {
     child.on('exit', (code, signal) => {
       // Let the pipes drain.
       setImmediate(() => resolve({ code, signal, stdout, stderr }));

@@ -19,10 +19,14 @@ export interface CountingProxy {
  * A plain HTTP proxy in front of Azurite that records every request (method, path, Range):
  * the tests count what the ingester really asked the storage service for, independent of the SDK.
  */
-export async function startCountingProxy(target: { port: number; connectionString: string }): Promise<CountingProxy> {
+export async function startCountingProxy(target: {
+  port: number;
+  connectionString: string;
+}): Promise<CountingProxy> {
   const requests: CountedRequest[] = [];
   const server: Server = createServer((req, res) => {
-    const range = (req.headers['x-ms-range'] as string | undefined) ?? (req.headers.range as string | undefined);
+    const range =
+      (req.headers['x-ms-range'] as string | undefined) ?? (req.headers.range as string | undefined);
     requests.push({ method: req.method ?? '', url: req.url ?? '', range });
     const upstream = httpRequest(
       { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers },

@@ -16,7 +16,9 @@ export async function digestStore(store: Store): Promise<StoreDigest> {
   const total = await store.query(
     `SELECT count(*)::BIGINT AS n, coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR AS h FROM (SELECT * EXCLUDE (time) FROM FlowTuples) AS t`,
   );
-  const blocks = await store.query(`SELECT blob || '#' || block AS k, count(*)::BIGINT AS n FROM FlowTuples GROUP BY ALL ORDER BY k`);
+  const blocks = await store.query(
+    `SELECT blob || '#' || block AS k, count(*)::BIGINT AS n FROM FlowTuples GROUP BY ALL ORDER BY k`,
+  );
   const perBlock: Record<string, number> = {};
   for (const [k, n] of blocks.rows) perBlock[String(k)] = Number(n);
   return {

@@ -90,7 +90,10 @@ export function recordFor(spec: TestLogSpec, nic: number, minute: number): VnetF
         {
           aclID: '00000000-1234-abcd-ef00-c1c2c3c4c5c6',
           flowGroups: [
-            { rule: 'DefaultRule_AllowInternetOutBound', flowTuples: tuples.slice(0, Math.ceil(tuples.length / 2)) },
+            {
+              rule: 'DefaultRule_AllowInternetOutBound',
+              flowTuples: tuples.slice(0, Math.ceil(tuples.length / 2)),
+            },
             { rule: 'DefaultRule_DenyAllInBound', flowTuples: tuples.slice(Math.ceil(tuples.length / 2)) },
           ],
         },
