@@ -54,7 +54,7 @@ import {
   parseTupleText,
   refOfBytes,
   refOfString,
-  scanTupleArray,
+  scanNsgTupleArray,
   scanVnetTupleArray,
   startBatch,
   tupleFailureKey,
@@ -442,7 +442,7 @@ export function createDecoderInternal(
       macRef = stringRef;
       return p;
     }
-    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanTupleArray(tuples, b, p, n, recVersion as 1 | 2);
+    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanNsgTupleArray(tuples, b, p, n, recVersion as 1 | 2);
     return skipValue(b, p, n);
   };
   const scanMacFlow = (p: number): number => {

@@ -10,7 +10,8 @@
  *    a `FlowBatch`, starting just after the string's opening quote. They return the index after
  *    the closing quote, or -1 with `tupleFailure` describing the first bad field. A failure at or
  *    past the end of the buffer means "need more bytes", not bad data; the caller decides.
- * 3. `scanTupleArray`, the loop over one `flowTuples` array.
+ * 3. `scanVnetTupleArray` / `scanNsgTupleArray`, the loops over one `flowTuples` array with the
+ *    tuple parse inlined (the standalone parsers serve the generic path; tests compare the two).
  *
  * Normalisation (azure-flowlogs-spec.md §1.4, §1.7, §2.2):
  * - timestamps below 1e11 are seconds (10 digits) and become ms; larger values are ms already.
@@ -645,71 +646,6 @@ function ws(b: Uint8Array, p: number, n: number): number {
   throw NEED_MORE;
 }
 
-/** Scans one `flowTuples` array starting at (whitespace before) its `[`; appends rows. */
-export function scanTupleArray(ctx: TupleScanContext, b: Uint8Array, p: number, n: number, version: 1 | 2 | 4): number {
-  p = ws(b, p, n);
-  if (b[p] !== LBRACKET) throw malformed(`"flowTuples" must be an array, found ${describeByte(b[p])}`, p);
-  p = ws(b, p + 1, n);
-  if (b[p] === RBRACKET) return p + 1;
-  const cache = ctx.cache;
-  let batch = ctx.batch;
-  let capacity = batch.time_ms.length;
-  for (;;) {
-    let c = b[p];
-    if (c !== QUOTE) {
-      p = ws(b, p, n);
-      c = b[p];
-      if (c !== QUOTE) throw malformed(`a flow tuple must be a string, found ${describeByte(c)}`, p);
-    }
-    const r = batch.length;
-    if (r >= capacity) {
-      batch = ctx.grow();
-      capacity = batch.time_ms.length;
-    }
-    // Near the end of the buffer, make sure the closing quote is there before parsing, so the
-    // parsers never read past the buffer (out-of-bounds reads make V8 deoptimise them).
-    if (n - p < 512) scanString(b, p, n);
-    const end =
-      version === 4 ? parseVnetTuple(b, p + 1, batch, r, cache) : parseNsgTuple(b, p + 1, batch, r, cache, version);
-    if (end >= 0) {
-      batch.length = r + 1;
-      if (version === 4) {
-        const id = lastEncryptionId;
-        let f = cache.flags[id];
-        if ((f & KNOWN_ENCRYPTION_FLAG) === 0) {
-          if ((f & CHECKED_FLAG) === 0) {
-            f = CHECKED_FLAG | (KNOWN_ENCRYPTION.has(cache.strings[id]) ? KNOWN_ENCRYPTION_FLAG : 0);
-            cache.flags[id] = f;
-          }
-          if ((f & KNOWN_ENCRYPTION_FLAG) === 0) ctx.unknownEncryption.push(cache.strings[id]);
-        }
-      }
-      p = end;
-    } else {
-      if (tupleFailure.offset >= n) throw NEED_MORE;
-      const e = scanString(b, p, n);
-      if (stringHasEscape) throw FALLBACK;
-      ctx.bad(version, stringValue(b, p, e, false), tupleFailure.field, p);
-      p = e;
-    }
-    ctx.tupleIndex++;
-    c = b[p];
-    if (c === COMMA) {
-      p++;
-      continue;
-    }
-    if (c === RBRACKET) return p + 1;
-    p = ws(b, p, n);
-    c = b[p];
-    if (c === COMMA) {
-      p++;
-      continue;
-    }
-    if (c === RBRACKET) return p + 1;
-    throw malformed(`expected ',' or ']' after a flow tuple, found ${describeByte(c)}`, p);
-  }
-}
-
 /**
  * Parses one tuple given as a JS string (generic path); returns true when it parsed and the row
  * was appended, else calls `ctx.bad`.
@@ -761,6 +697,13 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
   let bytesS2d = batch.bytes_s2d;
   let packetsD2s = batch.packets_d2s;
   let bytesD2s = batch.bytes_d2s;
+  // Encryption memo: bytes at b[memoStart, +memoLength) resolved to memoId / memoRef.
+  let memoHash = 0;
+  let memoLength = -1;
+  let memoStart = 0;
+  let memoId = -1;
+  let memoRef = 0;
+  let memoUnknown = false;
   for (;;) {
     let c = b[p];
     if (c !== QUOTE) {
@@ -898,16 +841,29 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
         field = 8;
         break parse;
       }
-      const encId = idOfBytes(cache, b, s, q, h);
-      encryption[r] = refOfId(cache, encId);
-      const f = cache.flags[encId];
-      if ((f & KNOWN_ENCRYPTION_FLAG) === 0) {
-        let flags = f;
+      // Most tuples repeat the previous tuple's encryption value: compare with it first.
+      const len = q - s;
+      let same = h === memoHash && len === memoLength;
+      for (let k = 0; same && k < len; k++) same = b[s + k] === b[memoStart + k];
+      if (same) {
+        encryption[r] = memoRef;
+        if (memoUnknown) unknownEncryption = memoId;
+      } else {
+        const encId = idOfBytes(cache, b, s, q, h);
+        const ref = refOfId(cache, encId);
+        encryption[r] = ref;
+        let flags = cache.flags[encId];
         if ((flags & CHECKED_FLAG) === 0) {
           flags = CHECKED_FLAG | (KNOWN_ENCRYPTION.has(cache.strings[encId]) ? KNOWN_ENCRYPTION_FLAG : 0);
           cache.flags[encId] = flags;
         }
-        if ((flags & KNOWN_ENCRYPTION_FLAG) === 0) unknownEncryption = encId;
+        memoUnknown = (flags & KNOWN_ENCRYPTION_FLAG) === 0;
+        if (memoUnknown) unknownEncryption = encId;
+        memoHash = h;
+        memoLength = len;
+        memoStart = s;
+        memoId = encId;
+        memoRef = ref;
       }
       // 9–12: counters, empty ⇒ NaN
       s = ++q;
@@ -972,6 +928,271 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
       const e = scanString(b, p, n);
       if (stringHasEscape) throw FALLBACK;
       ctx.bad(4, stringValue(b, p, e, false), field, p);
+      p = e;
+    }
+    ctx.tupleIndex++;
+    c = b[p];
+    if (c === COMMA) {
+      p++;
+      continue;
+    }
+    if (c === RBRACKET) return p + 1;
+    p = ws(b, p, n);
+    c = b[p];
+    if (c === COMMA) {
+      p++;
+      continue;
+    }
+    if (c === RBRACKET) return p + 1;
+    throw malformed(`expected ',' or ']' after a flow tuple, found ${describeByte(c)}`, p);
+  }
+}
+
+/** The NSG tuple loop, inlined like `scanVnetTupleArray`; must accept exactly what `parseNsgTuple` accepts. */
+export function scanNsgTupleArray(ctx: TupleScanContext, b: Uint8Array, p: number, n: number, version: 1 | 2): number {
+  p = ws(b, p, n);
+  if (b[p] !== LBRACKET) throw malformed(`"flowTuples" must be an array, found ${describeByte(b[p])}`, p);
+  p = ws(b, p + 1, n);
+  if (b[p] === RBRACKET) return p + 1;
+  const cache = ctx.cache;
+  let batch = ctx.batch;
+  let capacity = batch.time_ms.length;
+  let time = batch.time_ms;
+  let srcIp = batch.src_ip;
+  let dstIp = batch.dst_ip;
+  let srcPort = batch.src_port;
+  let dstPort = batch.dst_port;
+  let protocol = batch.protocol;
+  let direction = batch.direction;
+  let state = batch.state;
+  let decision = batch.decision;
+  let encryption = batch.encryption;
+  let packetsS2d = batch.packets_s2d;
+  let bytesS2d = batch.bytes_s2d;
+  let packetsD2s = batch.packets_d2s;
+  let bytesD2s = batch.bytes_d2s;
+  for (;;) {
+    let c = b[p];
+    if (c !== QUOTE) {
+      p = ws(b, p, n);
+      c = b[p];
+      if (c !== QUOTE) throw malformed(`a flow tuple must be a string, found ${describeByte(c)}`, p);
+    }
+    const r = batch.length;
+    if (r >= capacity) {
+      batch = ctx.grow();
+      capacity = batch.time_ms.length;
+      time = batch.time_ms;
+      srcIp = batch.src_ip;
+      dstIp = batch.dst_ip;
+      srcPort = batch.src_port;
+      dstPort = batch.dst_port;
+      protocol = batch.protocol;
+      direction = batch.direction;
+      state = batch.state;
+      decision = batch.decision;
+      encryption = batch.encryption;
+      packetsS2d = batch.packets_s2d;
+      bytesS2d = batch.bytes_s2d;
+      packetsD2s = batch.packets_d2s;
+      bytesD2s = batch.bytes_d2s;
+    }
+    if (n - p < 512) scanString(b, p, n);
+    let q = p + 1;
+    let field = -1;
+    parse: {
+      // 0: timestamp
+      let s = q;
+      let v = 0;
+      c = b[q];
+      while (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        c = b[++q];
+      }
+      if (c !== COMMA || q === s || q - s > 16) {
+        field = 0;
+        break parse;
+      }
+      time[r] = v < 1e11 ? v * 1000 : v;
+      // 1, 2: IPs
+      let ref = scanIp(b, q + 1, cache);
+      if (ref < 0) {
+        field = 1;
+        q = ipEnd;
+        break parse;
+      }
+      srcIp[r] = ref;
+      ref = scanIp(b, ipEnd + 1, cache);
+      if (ref < 0) {
+        field = 2;
+        q = ipEnd;
+        break parse;
+      }
+      dstIp[r] = ref;
+      // 3: source port
+      s = q = ipEnd + 1;
+      v = 0;
+      c = b[q];
+      while (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        c = b[++q];
+      }
+      if (c !== COMMA || q === s || q - s > 5 || v > 65535) {
+        field = 3;
+        break parse;
+      }
+      srcPort[r] = v;
+      // 4: destination port
+      s = ++q;
+      v = 0;
+      c = b[q];
+      while (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        c = b[++q];
+      }
+      if (c !== COMMA || q === s || q - s > 5 || v > 65535) {
+        field = 4;
+        break parse;
+      }
+      dstPort[r] = v;
+      // 5: protocol, T/U or a number
+      s = ++q;
+      c = b[q];
+      if (c === 0x54) {
+        protocol[r] = 6;
+        c = b[++q];
+      } else if (c === 0x55) {
+        protocol[r] = 17;
+        c = b[++q];
+      } else {
+        v = 0;
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
+          c = b[++q];
+        }
+        if (q === s || q - s > 3 || v > 255) {
+          field = 5;
+          break parse;
+        }
+        protocol[r] = v;
+      }
+      if (c !== COMMA) {
+        field = 5;
+        break parse;
+      }
+      // 6: direction
+      c = b[++q];
+      if (c === 0x49) direction[r] = 0;
+      else if (c === 0x4f) direction[r] = 1;
+      else {
+        field = 6;
+        break parse;
+      }
+      if (b[++q] !== COMMA) {
+        field = 6;
+        break parse;
+      }
+      // 7: decision
+      c = b[++q];
+      if (c === 0x41) decision[r] = 0;
+      else if (c === 0x44) decision[r] = 1;
+      else {
+        field = 7;
+        break parse;
+      }
+      encryption[r] = 0xffffffff;
+      c = b[++q];
+      if (version === 1) {
+        if (c !== QUOTE) {
+          field = c === COMMA ? 8 : 7;
+          break parse;
+        }
+        state[r] = 0;
+        packetsS2d[r] = NaN;
+        bytesS2d[r] = NaN;
+        packetsD2s[r] = NaN;
+        bytesD2s[r] = NaN;
+        break parse;
+      }
+      if (c !== COMMA) {
+        field = c === QUOTE ? 8 : 7;
+        break parse;
+      }
+      // 8: state (no D in NSG: a deny is the decision field)
+      c = b[++q];
+      if (c === 0x42) state[r] = 1;
+      else if (c === 0x43) state[r] = 2;
+      else if (c === 0x45) state[r] = 3;
+      else {
+        field = 8;
+        break parse;
+      }
+      if (b[++q] !== COMMA) {
+        field = 8;
+        break parse;
+      }
+      // 9–12: counters, empty ⇒ NaN
+      s = ++q;
+      v = 0;
+      c = b[q];
+      while (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        c = b[++q];
+      }
+      if (c !== COMMA || q - s > 16) {
+        field = 9;
+        break parse;
+      }
+      packetsS2d[r] = q === s ? NaN : v;
+      s = ++q;
+      v = 0;
+      c = b[q];
+      while (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        c = b[++q];
+      }
+      if (c !== COMMA || q - s > 16) {
+        field = 10;
+        break parse;
+      }
+      bytesS2d[r] = q === s ? NaN : v;
+      s = ++q;
+      v = 0;
+      c = b[q];
+      while (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        c = b[++q];
+      }
+      if (c !== COMMA || q - s > 16) {
+        field = 11;
+        break parse;
+      }
+      packetsD2s[r] = q === s ? NaN : v;
+      s = ++q;
+      v = 0;
+      c = b[q];
+      while (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        c = b[++q];
+      }
+      if (q - s > 16) {
+        field = 12;
+        break parse;
+      }
+      if (c !== QUOTE) {
+        field = c === COMMA ? 13 : 12;
+        break parse;
+      }
+      bytesD2s[r] = q === s ? NaN : v;
+    }
+    if (field < 0) {
+      batch.length = r + 1;
+      p = q + 1;
+    } else {
+      if (q >= n) throw NEED_MORE;
+      const e = scanString(b, p, n);
+      if (stringHasEscape) throw FALLBACK;
+      ctx.bad(version, stringValue(b, p, e, false), field, p);
       p = e;
     }
     ctx.tupleIndex++;
