@@ -24,7 +24,13 @@ import {
   type SecurityRule,
   type ServiceTagSet,
 } from '../model/index.js';
-import { ALL_PROTOCOLS_MASK, buildClassifier, type Classifier, type ClassifierRule, type FlatRanges } from './classifier.js';
+import {
+  ALL_PROTOCOLS_MASK,
+  buildClassifier,
+  type Classifier,
+  type ClassifierRule,
+  type FlatRanges,
+} from './classifier.js';
 import { compileOptionsSchema, type CompileOptions } from './config.js';
 import { createIntMap, intMapGet, intMapSet, type IntMap } from './int-map.js';
 import { DEFAULT_RULES, defaultRuleFlowLogName, userRuleFlowLogName, type RuleRef } from './rules.js';
@@ -44,6 +50,8 @@ export interface Policy {
   index: AddressIndex;
   rules: RuleRef[];
   classifiers: Classifier[];
+  /** The rule lists each classifier was built from, in priority order (for `effectiveRules`). */
+  classifierRules: ClassifierRule[][];
   nics: CompiledNic[];
   /** Flat copy of `nics` for the hot path: 8 ints per NIC (see `NIC_STRIDE`). */
   nicTable: Int32Array;
@@ -67,9 +75,16 @@ const ANY: FlatRanges = [0, 0xffffffff];
 const ANY_PORT: FlatRanges = [0, 65535];
 
 /** Private and special-use IPv4 space that is never `Internet`. */
-const NON_INTERNET = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/3'].map(
-  (c) => parseIpv4Cidr(c) as Ipv4Range,
-);
+const NON_INTERNET = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '224.0.0.0/3',
+].map((c) => parseIpv4Cidr(c) as Ipv4Range);
 
 function flat(ranges: readonly Ipv4Range[]): FlatRanges {
   const out: number[] = [];
@@ -87,9 +102,20 @@ function portsFlat(specs: readonly string[] | undefined): FlatRanges {
   return flat(ranges);
 }
 
-const PROTO_MASK: Record<string, number> = { tcp: 1, udp: 2, icmp: 4, esp: 8, ah: 16, '*': ALL_PROTOCOLS_MASK, any: ALL_PROTOCOLS_MASK };
+const PROTO_MASK: Record<string, number> = {
+  tcp: 1,
+  udp: 2,
+  icmp: 4,
+  esp: 8,
+  ah: 16,
+  '*': ALL_PROTOCOLS_MASK,
+  any: ALL_PROTOCOLS_MASK,
+};
 
-export function compilePolicy(scenario: Scenario, opts: CompileOptions & { serviceTags?: ServiceTagSet } = {}): Policy {
+export function compilePolicy(
+  scenario: Scenario,
+  opts: CompileOptions & { serviceTags?: ServiceTagSet } = {},
+): Policy {
   const options = compileOptionsSchema.parse({
     platformBypass: opts.platformBypass,
     virtualNetworkTagIncludesHostIp: opts.virtualNetworkTagIncludesHostIp,
@@ -102,7 +128,9 @@ export function compilePolicy(scenario: Scenario, opts: CompileOptions & { servi
 
   // VirtualNetwork tag per VNet: own space, directly peered spaces (when access is allowed),
   // on-premises prefixes reachable through its own gateway or a peer's (useRemoteGateways).
-  const ownSpace = s.vnets.map((v) => v.addressSpace.map(parseIpv4Cidr).filter((r): r is Ipv4Range => r !== null));
+  const ownSpace = s.vnets.map((v) =>
+    v.addressSpace.map(parseIpv4Cidr).filter((r): r is Ipv4Range => r !== null),
+  );
   const peers = s.vnets.map(() => new Map<number, { access: boolean; useRemoteGateways: boolean }>());
   s.vnets.forEach((v, vi) => {
     for (const p of v.peerings) {
@@ -110,14 +138,16 @@ export function compilePolicy(scenario: Scenario, opts: CompileOptions & { servi
       if (ri === undefined) continue;
       peers[vi].set(ri, { access: p.allowVirtualNetworkAccess, useRemoteGateways: p.useRemoteGateways });
       // A peering declared on one side only is treated as connected both ways.
-      if (!peers[ri].has(vi)) peers[ri].set(vi, { access: p.allowVirtualNetworkAccess, useRemoteGateways: false });
+      if (!peers[ri].has(vi))
+        peers[ri].set(vi, { access: p.allowVirtualNetworkAccess, useRemoteGateways: false });
     }
   });
   // Re-apply explicit declarations so they win over mirrored ones.
   s.vnets.forEach((v, vi) => {
     for (const p of v.peerings) {
       const ri = vnetIdx.get(p.remoteVnet.toLowerCase());
-      if (ri !== undefined) peers[vi].set(ri, { access: p.allowVirtualNetworkAccess, useRemoteGateways: p.useRemoteGateways });
+      if (ri !== undefined)
+        peers[vi].set(ri, { access: p.allowVirtualNetworkAccess, useRemoteGateways: p.useRemoteGateways });
     }
   });
   const onPremByVnet = s.vnets.map(() => [] as Ipv4Range[]);
@@ -154,7 +184,9 @@ export function compilePolicy(scenario: Scenario, opts: CompileOptions & { servi
     const t = serviceTags.get(l);
     if (!t) {
       if (l === 'azureplatformlkm') return [];
-      throw new ScenarioError(`unknown service tag "${tag}" (add a Service Tags file or an inline tag)`, { path: where });
+      throw new ScenarioError(`unknown service tag "${tag}" (add a Service Tags file or an inline tag)`, {
+        path: where,
+      });
     }
     const f = flat(t.addressPrefixes.map(parseIpv4Cidr).filter((r): r is Ipv4Range => r !== null));
     tagCache.set(l, f);
@@ -282,12 +314,15 @@ export function compilePolicy(scenario: Scenario, opts: CompileOptions & { servi
   });
 
   const classifiers: Classifier[] = [];
+  const classifierRules: ClassifierRule[][] = [];
   const cache = new Map<string, number>();
   const nsgClassifier = (ni: number, vnet: number, dir: Direction): number => {
     const key = `n${ni}|${vnet}|${dir}`;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
-    const user = nsgUserRules[ni].filter((u) => u.rule.direction === dir).sort((a, b) => a.rule.priority - b.rule.priority);
+    const user = nsgUserRules[ni]
+      .filter((u) => u.rule.direction === dir)
+      .sort((a, b) => a.rule.priority - b.rule.priority);
     const where = (r: SecurityRule) => `nsgs[${ni}](${s.nsgs[ni].name}).securityRules(${r.name})`;
     const side = (r: SecurityRule, which: 'source' | 'destination'): FlatRanges => {
       const asgs = r[`${which}ApplicationSecurityGroups`];
@@ -320,6 +355,7 @@ export function compilePolicy(scenario: Scenario, opts: CompileOptions & { servi
       });
     }
     classifiers.push(buildClassifier(list));
+    classifierRules.push(list);
     cache.set(key, classifiers.length - 1);
     return classifiers.length - 1;
   };
@@ -335,19 +371,23 @@ export function compilePolicy(scenario: Scenario, opts: CompileOptions & { servi
       return -1;
     }
     const items = (list: readonly { addressPrefix: string }[], where: string) =>
-      list.length === 0 ? ANY : addressSet(list.map((x) => x.addressPrefix), vnet, where);
-    classifiers.push(
-      buildClassifier(
-        applicable.map((a) => ({
-          ruleId: a.ref.index,
-          srcIp: items(a.rule.sources, a.ref.resourceId),
-          dstIp: items(a.rule.destinations, a.ref.resourceId),
-          srcPort: portsFlat(a.rule.sourcePortRanges),
-          dstPort: portsFlat(a.rule.destinationPortRanges),
-          protocolMask: PROTO_MASK[a.rule.protocol.toLowerCase()],
-        })),
-      ),
-    );
+      list.length === 0
+        ? ANY
+        : addressSet(
+            list.map((x) => x.addressPrefix),
+            vnet,
+            where,
+          );
+    const adminList = applicable.map((a) => ({
+      ruleId: a.ref.index,
+      srcIp: items(a.rule.sources, a.ref.resourceId),
+      dstIp: items(a.rule.destinations, a.ref.resourceId),
+      srcPort: portsFlat(a.rule.sourcePortRanges),
+      dstPort: portsFlat(a.rule.destinationPortRanges),
+      protocolMask: PROTO_MASK[a.rule.protocol.toLowerCase()],
+    }));
+    classifiers.push(buildClassifier(adminList));
+    classifierRules.push(adminList);
     cache.set(key, classifiers.length - 1);
     return classifiers.length - 1;
   };
@@ -367,7 +407,17 @@ export function compilePolicy(scenario: Scenario, opts: CompileOptions & { servi
   const nicTable = new Int32Array(nics.length * NIC_STRIDE);
   nics.forEach((n, i) => {
     nicTable.set(
-      [n.vnet, n.subnetNsg, n.nicNsg, n.inbound.subnet, n.inbound.nic, n.inbound.admin, n.outbound.subnet, n.outbound.nic, n.outbound.admin],
+      [
+        n.vnet,
+        n.subnetNsg,
+        n.nicNsg,
+        n.inbound.subnet,
+        n.inbound.nic,
+        n.inbound.admin,
+        n.outbound.subnet,
+        n.outbound.nic,
+        n.outbound.admin,
+      ],
       i * NIC_STRIDE,
     );
   });
@@ -382,6 +432,22 @@ export function compilePolicy(scenario: Scenario, opts: CompileOptions & { servi
     nicPrimaryIp[i] = (parseIpv4Cidr(nic.privateIps[0]) as Ipv4Range).first;
     if (nic.publicIp) intMapSet(nicByPublicIp, (parseIpv4Cidr(nic.publicIp.ipAddress) as Ipv4Range).first, i);
   });
-  const ruleAccess = Int8Array.from(rules.map((r) => (r.access === 'Deny' ? 2 : r.access === 'AlwaysAllow' ? 1 : 0)));
-  return { scenario, index, rules, ruleAccess, classifiers, nics, nicTable, nicByIp, nicByPublicIp, nicPrimaryIp, options, virtualNetworkTag };
+  const ruleAccess = Int8Array.from(
+    rules.map((r) => (r.access === 'Deny' ? 2 : r.access === 'AlwaysAllow' ? 1 : 0)),
+  );
+  return {
+    scenario,
+    index,
+    rules,
+    ruleAccess,
+    classifiers,
+    classifierRules,
+    nics,
+    nicTable,
+    nicByIp,
+    nicByPublicIp,
+    nicPrimaryIp,
+    options,
+    virtualNetworkTag,
+  };
 }

@@ -27,3 +27,4 @@ export { buildClassifier, classify, protocolSlot, type Classifier, type Classifi
 export { verifyFlow, verifyResultJson, formatVerifyText, ruleJson, type VerifyRequest, type VerifyResult, type RuleJson } from './verify.js';
 export { naiveEvaluate, type NaiveFlow, type NaiveVerdict } from './naive.js';
 export { syntheticPolicyScenario, randomFlows, type SyntheticPolicyOptions, type RandomFlows } from './synthetic.js';
+export { effectiveRules, rangeToCidrs, type EffectiveRules, type EffectivePoint, type EffectiveRule } from './effective.js';

@@ -270,3 +270,24 @@ describe('compiled engine agrees with the naive evaluator', () => {
     expect(allowed).toBeLessThan(2900);
   });
 });
+
+describe('effective rules', () => {
+  it('expands tags, ASGs and ranges to what the engine matches, in evaluation order', async () => {
+    const { effectiveRules, rangeToCidrs } = await import('../../src/policy/index.js');
+    expect(rangeToCidrs(parseIpv4('10.0.0.0'), parseIpv4('10.0.1.255'))).toEqual(['10.0.0.0/23']);
+    expect(rangeToCidrs(parseIpv4('10.0.0.1'), parseIpv4('10.0.0.6'))).toEqual(['10.0.0.1/32', '10.0.0.2/31', '10.0.0.4/31', '10.0.0.6/32']);
+    const web1 = lab.scenario.nics.findIndex((n) => n.name === 'web1-nic');
+    const e = effectiveRules(policy, web1);
+    expect(e.inbound.map((p) => p.nsg)).toEqual(['nsg-subnet-web', 'nsg-nic-web1']);
+    const subnet = e.inbound[0].rules;
+    expect(subnet.map((r) => r.rule.priority)).toEqual([100, 110, 120, 65000, 65001, 65500]);
+    const allowWeb = subnet.find((r) => r.rule.name === 'allow-web')!;
+    expect(allowWeb.destinationPrefixes).toEqual(['10.1.1.4/32']); // asg-web has one member
+    expect(allowWeb.destinationPorts).toEqual(['80', '443', '8000-8100']);
+    expect(allowWeb.protocols).toEqual(['Tcp']);
+    const vnetIn = subnet.find((r) => r.rule.name === 'AllowVnetInBound')!;
+    // own space, the peered vnet-b, and the on-premises branch behind vnet-a's gateway
+    expect(vnetIn.sourcePrefixes).toEqual(['10.1.0.0/16', '10.2.0.0/16', '192.168.50.0/24']);
+    expect(e.outbound.map((p) => p.nsg)).toEqual(['nsg-nic-web1', 'nsg-subnet-web']);
+  });
+});
