@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -57,19 +57,34 @@ function ensureFile(kind: 'vnet' | 'nsg2', tuples: number): GeneratedFile {
   return made;
 }
 
-function best(times: number[]): number {
-  return Math.min(...times);
+interface Timing {
+  /** Best wall-clock seconds over the runs. */
+  wall: number;
+  /** Best process CPU seconds (user + system, all threads) over the runs. */
+  cpu: number;
 }
 
-function timeIt(runCount: number, fn: () => number, expected: number, label: string): number {
-  const times: number[] = [];
+function bestOf(samples: Timing[]): Timing {
+  return { wall: Math.min(...samples.map((t) => t.wall)), cpu: Math.min(...samples.map((t) => t.cpu)) };
+}
+
+function measureOnce(fn: () => number): { timing: Timing; count: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const count = fn();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { timing: { wall, cpu: (c.user + c.system) / 1e6 }, count };
+}
+
+function timeIt(runCount: number, fn: () => number, expected: number, label: string): Timing {
+  const samples: Timing[] = [];
   for (let i = 0; i < runCount; i++) {
-    const t0 = performance.now();
-    const count = fn();
-    times.push((performance.now() - t0) / 1000);
+    const { timing, count } = measureOnce(fn);
+    samples.push(timing);
     if (count !== expected) throw new Error(`${label} saw ${count} tuples, expected ${expected}`);
   }
-  return best(times);
+  return bestOf(samples);
 }
 
 function decodeOurs(bytes: Uint8Array, lenient = false): number {
@@ -184,7 +199,7 @@ function baselineNsg(bytes: Buffer, expected: number): number {
   return n;
 }
 
-async function baselineDuckdb(path: string, kind: 'vnet' | 'nsg2', runCount: number, expected: number): Promise<number> {
+async function baselineDuckdb(path: string, kind: 'vnet' | 'nsg2', runCount: number, expected: number): Promise<Timing> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   await conn.run('SET threads=1');
@@ -206,26 +221,31 @@ async function baselineDuckdb(path: string, kind: 'vnet' | 'nsg2', runCount: num
            sum(f[4]::INTEGER + f[5]::INTEGER) AS ports,
            sum(CASE WHEN f[10] = '' OR f[10] IS NULL THEN 0 ELSE f[11]::BIGINT END) AS bytes
     FROM t`;
-  const times: number[] = [];
+  const samples: Timing[] = [];
   for (let i = 0; i < runCount; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const reader = await conn.runAndReadAll(sql);
-    times.push((performance.now() - t0) / 1000);
+    const wall = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    samples.push({ wall, cpu: (c.user + c.system) / 1e6 });
     const n = Number(reader.getRows()[0][0]);
     if (n !== expected) throw new Error(`duckdb saw ${n} tuples, expected ${expected}`);
   }
   conn.closeSync();
   instance.closeSync();
-  return best(times);
+  return bestOf(samples);
 }
 
 interface FormatResult {
   tuples: number;
   bytes: number;
-  flowlens_s: number;
-  json_parse_s: number;
-  duckdb_s: number;
+  flowlens: Timing;
+  jsonParse: Timing;
+  duckdb: Timing;
 }
+
+const fmt = (t: Timing) => `${t.cpu.toFixed(3)} s CPU (${t.wall.toFixed(3)} s wall)`;
 
 async function measure(kind: 'vnet' | 'nsg2'): Promise<FormatResult> {
   const file = ensureFile(kind, targetTuples);
@@ -233,17 +253,17 @@ async function measure(kind: 'vnet' | 'nsg2'): Promise<FormatResult> {
   // Warm-up so the JIT has compiled the scanner before timing.
   decodeOurs(bytes.subarray(0, Math.min(bytes.length, 8 << 20)), true);
   const flowlens = timeIt(runs, () => decodeOurs(bytes), file.tuples, 'flowlens');
-  log(`${kind}: flowlens ${flowlens.toFixed(3)} s`);
+  log(`${kind}: flowlens ${fmt(flowlens)}`);
   const jsonParse = timeIt(
     Math.min(runs, 2),
     () => (kind === 'vnet' ? baselineVnet(bytes, file.tuples) : baselineNsg(bytes, file.tuples)),
     file.tuples,
     'baseline A',
   );
-  log(`${kind}: JSON.parse+split ${jsonParse.toFixed(3)} s`);
-  const duck = await baselineDuckdb(file.path, kind, Math.min(runs, 2), file.tuples);
-  log(`${kind}: duckdb read_json ${duck.toFixed(3)} s`);
-  return { tuples: file.tuples, bytes: file.bytes, flowlens_s: flowlens, json_parse_s: jsonParse, duckdb_s: duck };
+  log(`${kind}: JSON.parse+split ${fmt(jsonParse)}`);
+  const duckdb = await baselineDuckdb(file.path, kind, Math.min(runs, 2), file.tuples);
+  log(`${kind}: duckdb read_json ${fmt(duckdb)}`);
+  return { tuples: file.tuples, bytes: file.bytes, flowlens, jsonParse, duckdb };
 }
 
 async function bigChild(path: string): Promise<void> {
@@ -272,8 +292,8 @@ async function bigChild(path: string): Promise<void> {
 }
 
 async function measureBig(): Promise<Record<string, number>> {
-  // ~71 bytes per tuple: 7M tuples make about 500 MB.
-  const file = ensureFile('vnet', 7_000_000);
+  // The generated v4 files take ~82 bytes per tuple: 6.1M tuples make about 500 MB.
+  const file = ensureFile('vnet', 6_100_000);
   log(`big: ${(file.bytes / 2 ** 20).toFixed(0)} MiB, ${file.tuples} tuples; decoding in a child process …`);
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--big-child', file.path], {
     encoding: 'utf8',
@@ -305,40 +325,45 @@ async function main(): Promise<void> {
   log(`machine: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}, node ${process.version}`);
   const v4 = await measure('vnet');
   const nsg = await measure('nsg2');
-  const tuples = v4.tuples + nsg.tuples;
-  const ours = v4.flowlens_s + nsg.flowlens_s;
-  const jsonParse = v4.json_parse_s + nsg.json_parse_s;
-  const duck = v4.duckdb_s + nsg.duckdb_s;
   const rate = (t: number, s: number) => Math.round(t / s);
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+  // Primary figures use process CPU time: on a shared machine wall time mostly measures the
+  // scheduler. Wall-clock figures are reported alongside.
+  const summarise = (parts: FormatResult[]) => {
+    const tuples = parts.reduce((a, p) => a + p.tuples, 0);
+    const sum = (pick: (p: FormatResult) => Timing) => ({
+      cpu: parts.reduce((a, p) => a + pick(p).cpu, 0),
+      wall: parts.reduce((a, p) => a + pick(p).wall, 0),
+    });
+    const ours = sum((p) => p.flowlens);
+    const jp = sum((p) => p.jsonParse);
+    const dk = sum((p) => p.duckdb);
+    return {
+      tuples,
+      bytes: parts.reduce((a, p) => a + p.bytes, 0),
+      flowlens_tuples_per_s: rate(tuples, ours.cpu),
+      json_parse_tuples_per_s: rate(tuples, jp.cpu),
+      duckdb_tuples_per_s: rate(tuples, dk.cpu),
+      ratio_vs_json_parse: ratio(jp.cpu, ours.cpu),
+      ratio_vs_duckdb: ratio(dk.cpu, ours.cpu),
+      wall_flowlens_tuples_per_s: rate(tuples, ours.wall),
+      wall_json_parse_tuples_per_s: rate(tuples, jp.wall),
+      wall_duckdb_tuples_per_s: rate(tuples, dk.wall),
+      wall_ratio_vs_json_parse: ratio(jp.wall, ours.wall),
+      wall_ratio_vs_duckdb: ratio(dk.wall, ours.wall),
+    };
+  };
   const result: Record<string, unknown> = {
     bench: 'decode',
-    tuples,
-    flowlens_tuples_per_s: rate(tuples, ours),
-    json_parse_tuples_per_s: rate(tuples, jsonParse),
-    duckdb_tuples_per_s: rate(tuples, duck),
-    ratio_vs_json_parse: Number((jsonParse / ours).toFixed(2)),
-    ratio_vs_duckdb: Number((duck / ours).toFixed(2)),
-    v4: {
-      tuples: v4.tuples,
-      bytes: v4.bytes,
-      flowlens_tuples_per_s: rate(v4.tuples, v4.flowlens_s),
-      json_parse_tuples_per_s: rate(v4.tuples, v4.json_parse_s),
-      duckdb_tuples_per_s: rate(v4.tuples, v4.duckdb_s),
-      ratio_vs_json_parse: Number((v4.json_parse_s / v4.flowlens_s).toFixed(2)),
-      ratio_vs_duckdb: Number((v4.duckdb_s / v4.flowlens_s).toFixed(2)),
-    },
-    nsg_v2: {
-      tuples: nsg.tuples,
-      bytes: nsg.bytes,
-      flowlens_tuples_per_s: rate(nsg.tuples, nsg.flowlens_s),
-      json_parse_tuples_per_s: rate(nsg.tuples, nsg.json_parse_s),
-      duckdb_tuples_per_s: rate(nsg.tuples, nsg.duckdb_s),
-      ratio_vs_json_parse: Number((nsg.json_parse_s / nsg.flowlens_s).toFixed(2)),
-      ratio_vs_duckdb: Number((nsg.duckdb_s / nsg.flowlens_s).toFixed(2)),
-    },
+    timing: `process CPU time (user+sys, all threads), best of ${runs} (baselines best of ${Math.min(runs, 2)}); wall_* are wall-clock`,
+    ...summarise([v4, nsg]),
+    v4: summarise([v4]),
+    nsg_v2: summarise([nsg]),
     runs,
     cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
     node: process.version,
+    loadavg_1m: Number(loadavg()[0].toFixed(2)),
   };
   if (big) Object.assign(result, await measureBig());
   log(
