@@ -219,37 +219,87 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
     if (!f) f = facts[ref] = factsOf(ctx, ref === NULL_REF ? '' : strings[ref]);
     return f;
   };
-  const pairs = new Map<number, PairClass>();
+  // (src, dst) pairs: classified once each
+  const pairIndex = new Map<number, number>();
+  const pairList: PairClass[] = [];
+  const pairSrc: number[] = [];
+  const pairDst: number[] = [];
   const stride = strings.length + 1;
-
-  const groups = new Map<string, number>();
-  // per group: the first tuple's row index (key values are read back from it) and accumulators
+  // capture contexts: minute, version, MAC, flow log, target, aclID, rule, encryption — these
+  // change rarely between consecutive tuples (one record, one flow group), so most tuples reuse
+  // the previous tuple's context without building a key
+  const ctxIndex = new Map<string, number>();
+  const ctxRow: number[] = [];
+  const ctxMinute: number[] = [];
+  // groups: (context, pair) → outer id; (outer, port, protocol, direction, decision) → group
+  const outerIndex = new Map<number, number>();
+  const groupIndex = new Map<number, number>();
+  const groupCtx: number[] = [];
+  const groupPairId: number[] = [];
   const firstRow: number[] = [];
   const sums = SUM_COLUMNS.map(() => new GrowArray());
   const firstMs = new GrowArray();
   const lastMs = new GrowArray();
   const lastBeginMs = new GrowArray();
   const ports: number[][] = [];
-  const groupPair: PairClass[] = [];
 
+  let prevCtx = -1;
+  let prevRow = -1;
+  let prevMinute = NaN;
   for (let i = 0; i < n; i++) {
     const src = batch.src_ip[i];
     const dst = batch.dst_ip[i];
     const pairKey = (src === NULL_REF ? 0 : src + 1) * stride + (dst === NULL_REF ? 0 : dst + 1);
-    let pair = pairs.get(pairKey);
-    if (!pair) {
-      pair = classifyPair(fact(src), fact(dst), ctx, ctx.options);
-      pairs.set(pairKey, pair);
+    let pairId = pairIndex.get(pairKey);
+    if (pairId === undefined) {
+      pairId = pairList.length;
+      pairIndex.set(pairKey, pairId);
+      pairList.push(classifyPair(fact(src), fact(dst), ctx, ctx.options));
+      pairSrc.push(src);
+      pairDst.push(dst);
     }
     const t = batch.time_ms[i];
     const minute = t - (t % MINUTE);
-    const key = `${minute}|${batch.version[i]}|${batch.mac[i]}|${batch.flow_log_id[i]}|${batch.target_resource_id[i]}|${src}|${dst}|${batch.dst_port[i]}|${batch.protocol[i]}|${batch.direction[i]}|${batch.decision[i]}|${batch.acl_id[i]}|${batch.rule[i]}|${batch.encryption[i]}`;
-    let g = groups.get(key);
+    let c = prevCtx;
+    if (
+      prevRow < 0 ||
+      minute !== prevMinute ||
+      batch.mac[i] !== batch.mac[prevRow] ||
+      batch.rule[i] !== batch.rule[prevRow] ||
+      batch.acl_id[i] !== batch.acl_id[prevRow] ||
+      batch.encryption[i] !== batch.encryption[prevRow] ||
+      batch.flow_log_id[i] !== batch.flow_log_id[prevRow] ||
+      batch.target_resource_id[i] !== batch.target_resource_id[prevRow] ||
+      batch.version[i] !== batch.version[prevRow] ||
+      batch.blob[i] !== batch.blob[prevRow]
+    ) {
+      const key = `${minute}|${batch.version[i]}|${batch.mac[i]}|${batch.flow_log_id[i]}|${batch.target_resource_id[i]}|${batch.acl_id[i]}|${batch.rule[i]}|${batch.encryption[i]}|${batch.blob[i]}`;
+      let found = ctxIndex.get(key);
+      if (found === undefined) {
+        found = ctxRow.length;
+        ctxIndex.set(key, found);
+        ctxRow.push(i);
+        ctxMinute.push(minute);
+      }
+      c = found;
+      prevCtx = c;
+      prevMinute = minute;
+    }
+    prevRow = i;
+    const outerKey = c * (n + 1) + pairId;
+    let outer = outerIndex.get(outerKey);
+    if (outer === undefined) {
+      outer = outerIndex.size;
+      outerIndex.set(outerKey, outer);
+    }
+    const innerKey = outer * 67_108_864 + batch.dst_port[i] * 1024 + batch.protocol[i] * 4 + batch.direction[i] * 2 + batch.decision[i];
+    let g = groupIndex.get(innerKey);
     if (g === undefined) {
       g = firstRow.length;
-      groups.set(key, g);
+      groupIndex.set(innerKey, g);
       firstRow.push(i);
-      groupPair.push(pair);
+      groupCtx.push(c);
+      groupPairId.push(pairId);
       ports.push([]);
       for (const s of sums) s.ensure(g + 1);
       firstMs.ensure(g + 1);
@@ -302,94 +352,133 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
   const offsets = new Uint32Array(G + 1);
   let totalPorts = 0;
   const sortedPorts: number[][] = ports.map((list) => {
-    const uniq = Array.from(new Set(list)).sort((a, b) => a - b);
+    let uniq = list;
+    if (list.length > 1) {
+      uniq = Array.from(new Set(list)).sort((a, b) => a - b);
+    }
     totalPorts += uniq.length;
     return uniq;
   });
   const portValues = new Uint16Array(totalPorts);
+  const str = (ref: number) => (ref === NULL_REF ? '' : strings[ref]);
 
-  const refCache = new Map<number, number>();
-  const viaBatch = (ref: number, map: (s: string) => string = (s) => s, tag = 0): number => {
-    if (ref === NULL_REF) return dict.ref(map(''));
-    const k = ref * 8 + tag;
-    let out = refCache.get(k);
-    if (out === undefined) {
-      out = dict.ref(map(strings[ref]));
-      refCache.set(k, out);
-    }
-    return out;
-  };
-  const ipDetails = new Map<string, IpFacts>();
-  const ipMinutes = new Map<string, number>();
-  const blobOf = (i: number) => viaBatch(batch.blob[i]);
-
-  let p = 0;
-  for (let g = 0; g < G; g++) {
-    const i = firstRow[g];
-    const pair = groupPair[g];
-    const sf = fact(batch.src_ip[i]);
-    const df = fact(batch.dst_ip[i]);
-    const t = batch.time_ms[i];
-    minuteCol[g] = t - (t % MINUTE);
-    version[g] = batch.version[i];
-    publicSide[g] = pair.publicSide;
-    dstPort[g] = batch.dst_port[i];
-    protocol[g] = batch.protocol[i];
-    direction[g] = batch.direction[i];
-    decision[g] = batch.decision[i];
-    const rule = batch.rule[i] === NULL_REF ? '' : strings[batch.rule[i]];
-    cols.mac[g] = viaBatch(batch.mac[i]);
-    const flowLog = batch.flow_log_id[i] === NULL_REF ? '' : strings[batch.flow_log_id[i]];
-    cols.flow_log_id[g] = viaBatch(batch.flow_log_id[i], describeFlowLog, 1);
+  // strings that depend only on the capture context
+  const CTX_COLS = ['mac', 'flow_log_id', 'target_resource_id', 'target_resource_type', 'acl_group', 'acl_rule', 'rule_type', 'encryption', 'blob'] as const;
+  const ctxRefs = ctxRow.map((i) => {
+    const rule = str(batch.rule[i]);
+    const flowLog = str(batch.flow_log_id[i]);
     const target = batch.target_resource_id[i] === NULL_REF ? null : describeTarget(strings[batch.target_resource_id[i]]);
-    cols.target_resource_id[g] = dict.ref(target?.id ?? '');
-    cols.target_resource_type[g] = dict.ref(target?.type ?? '');
-    const pub = pair.publicSide === 1 ? sf : pair.publicSide === 2 ? df : null;
-    cols.src_ip[g] = pair.publicSide === 1 ? 0 : dict.ref(sf.text);
-    cols.dst_ip[g] = pair.publicSide === 2 ? 0 : dict.ref(df.text);
-    cols.public_ip[g] = pub ? dict.ref(pub.text) : 0;
     let aclGroup: string;
     if (batch.version[i] === 4) {
-      const aclId = batch.acl_id[i] === NULL_REF ? '' : strings[batch.acl_id[i]];
+      const aclId = str(batch.acl_id[i]);
       aclGroup = aclId ? ctx.topology.aclGroup(aclId, rule) ?? aclId : '';
     } else {
       aclGroup = describeFlowLog(flowLog);
     }
-    cols.acl_group[g] = dict.ref(aclGroup);
-    cols.acl_rule[g] = dict.ref(rule);
-    cols.rule_type[g] = dict.ref(ruleTypeOf(rule));
-    const enc = batch.encryption[i] === NULL_REF ? '' : strings[batch.encryption[i]];
-    cols.encryption[g] = dict.ref(ENCRYPTION_NAMES[enc] ?? enc);
-    cols.flow_type[g] = dict.ref(pair.flowType);
-    cols.country[g] = dict.ref(pub && pub.publicType !== 'AzurePublic' ? pub.country : '');
-    cols.azure_region[g] = dict.ref(pub && pub.publicType === 'AzurePublic' ? pub.azureRegion : '');
+    const enc = str(batch.encryption[i]);
+    return [
+      dict.ref(str(batch.mac[i])),
+      dict.ref(describeFlowLog(flowLog)),
+      dict.ref(target?.id ?? ''),
+      dict.ref(target?.type ?? ''),
+      dict.ref(aclGroup),
+      dict.ref(rule),
+      dict.ref(ruleTypeOf(rule)),
+      dict.ref(ENCRYPTION_NAMES[enc] ?? enc),
+      dict.ref(str(batch.blob[i])),
+    ];
+  });
+
+  // strings that depend only on the (source, destination) pair
+  const PAIR_COLS = [
+    'src_ip',
+    'dst_ip',
+    'public_ip',
+    'flow_type',
+    'country',
+    'azure_region',
+    'src_subscription',
+    'dest_subscription',
+    'src_region',
+    'dest_region',
+    'src_nic',
+    'dest_nic',
+    'src_vm',
+    'dest_vm',
+    'src_subnet',
+    'dest_subnet',
+    'src_vnet',
+    'dest_vnet',
+    'connection_type',
+    'connection_name',
+    'connecting_vnets',
+    'src_service_tag',
+    'dest_service_tag',
+  ] as const;
+  const pairPublic: Array<IpFacts | null> = [];
+  const pairRefs = pairList.map((pair, k) => {
+    const sf = fact(pairSrc[k]);
+    const df = fact(pairDst[k]);
+    const pub = pair.publicSide === 1 ? sf : pair.publicSide === 2 ? df : null;
+    pairPublic.push(pub);
     const se = sf.endpoint;
     const de = df.endpoint;
-    cols.src_subscription[g] = dict.ref(se?.subscription ?? '');
-    cols.dest_subscription[g] = dict.ref(de?.subscription ?? '');
-    cols.src_region[g] = dict.ref(se?.region ?? '');
-    cols.dest_region[g] = dict.ref(de?.region ?? '');
-    cols.src_nic[g] = dict.ref(se?.nic ?? '');
-    cols.dest_nic[g] = dict.ref(de?.nic ?? '');
-    cols.src_vm[g] = dict.ref(se?.vm ?? '');
-    cols.dest_vm[g] = dict.ref(de?.vm ?? '');
-    cols.src_subnet[g] = dict.ref(se?.subnet ?? '');
-    cols.dest_subnet[g] = dict.ref(de?.subnet ?? '');
-    cols.src_vnet[g] = dict.ref(se?.vnet ?? '');
-    cols.dest_vnet[g] = dict.ref(de?.vnet ?? '');
-    cols.connection_type[g] = dict.ref(pair.connectionType);
-    cols.connection_name[g] = dict.ref(pair.connectionName);
-    cols.connecting_vnets[g] = dict.ref(pair.connectingVnets);
-    cols.src_service_tag[g] = dict.ref(pair.publicSide === 1 ? sf.serviceTag : '');
-    cols.dest_service_tag[g] = dict.ref(pair.publicSide === 2 ? df.serviceTag : '');
-    cols.blob[g] = blobOf(i);
+    return [
+      pair.publicSide === 1 ? 0 : dict.ref(sf.text),
+      pair.publicSide === 2 ? 0 : dict.ref(df.text),
+      pub ? dict.ref(pub.text) : 0,
+      dict.ref(pair.flowType),
+      dict.ref(pub && pub.publicType !== 'AzurePublic' ? pub.country : ''),
+      dict.ref(pub && pub.publicType === 'AzurePublic' ? pub.azureRegion : ''),
+      dict.ref(se?.subscription ?? ''),
+      dict.ref(de?.subscription ?? ''),
+      dict.ref(se?.region ?? ''),
+      dict.ref(de?.region ?? ''),
+      dict.ref(se?.nic ?? ''),
+      dict.ref(de?.nic ?? ''),
+      dict.ref(se?.vm ?? ''),
+      dict.ref(de?.vm ?? ''),
+      dict.ref(se?.subnet ?? ''),
+      dict.ref(de?.subnet ?? ''),
+      dict.ref(se?.vnet ?? ''),
+      dict.ref(de?.vnet ?? ''),
+      dict.ref(pair.connectionType),
+      dict.ref(pair.connectionName),
+      dict.ref(pair.connectingVnets),
+      dict.ref(pair.publicSide === 1 ? sf.serviceTag : ''),
+      dict.ref(pair.publicSide === 2 ? df.serviceTag : ''),
+    ];
+  });
+  const ctxCols = CTX_COLS.map((c) => cols[c]);
+  const pairCols = PAIR_COLS.map((c) => cols[c]);
+
+  const ipDetails = new Map<string, IpFacts>();
+  const ipMinutes = new Map<string, number>();
+  let p = 0;
+  for (let g = 0; g < G; g++) {
+    const i = firstRow[g];
+    const c = groupCtx[g];
+    const k = groupPairId[g];
+    minuteCol[g] = ctxMinute[c];
+    version[g] = batch.version[i];
+    publicSide[g] = pairList[k].publicSide;
+    dstPort[g] = batch.dst_port[i];
+    protocol[g] = batch.protocol[i];
+    direction[g] = batch.direction[i];
+    decision[g] = batch.decision[i];
+    const cr = ctxRefs[c];
+    for (let x = 0; x < ctxCols.length; x++) ctxCols[x][g] = cr[x];
+    const pr = pairRefs[k];
+    for (let x = 0; x < pairCols.length; x++) pairCols[x][g] = pr[x];
     offsets[g] = p;
-    for (const port of sortedPorts[g]) portValues[p++] = port;
+    const list = sortedPorts[g];
+    for (let x = 0; x < list.length; x++) portValues[p++] = list[x];
+    const pub = pairPublic[k];
     if (pub) {
-      const k = `${minuteCol[g]}|${batch.version[i]}|${pub.text}`;
-      if (!ipDetails.has(k)) {
-        ipDetails.set(k, pub);
-        ipMinutes.set(k, g);
+      const key = `${minuteCol[g]}|${batch.version[i]}|${pub.text}`;
+      if (!ipDetails.has(key)) {
+        ipDetails.set(key, pub);
+        ipMinutes.set(key, g);
       }
     }
   }
