@@ -19,6 +19,7 @@
 import { UsageError } from '../errors.js';
 import {
   defaultNetworkWatcherName,
+  flowLogId,
   nicId,
   storageAccountId,
   subnetId,
@@ -377,11 +378,27 @@ export function coverageDiff(before: CoverageReport, after: CoverageReport): Cov
 const GIB = 1024 ** 3;
 const MONTH_MS = 30 * 24 * 3_600_000;
 /**
- * Bytes of one VNet flow-log record around its tuples: time, version, GUID, MAC, category, the two
- * resource IDs, operation name, one aclID + rule group. Measured on the spec's §1.9.1 sample less its
- * tuples, rounded; the resource IDs are added per flow log below.
+ * Bytes of one VNet flow-log record besides its tuples and resource IDs, as the formats encoder
+ * lays it out: `,{"time":"…7 digits Z","flowLogVersion":4,"flowLogGUID":"<36>","macAddress":"<12>",
+ * "category":"FlowLogFlowEvent","flowLogResourceID":"","targetResourceID":"",
+ * "operationName":"FlowLogFlowEvent","flowRecords":{"flows":[…]}}`.
  */
-const RECORD_FIXED_BYTES = 330;
+const RECORD_FIXED_BYTES = 276;
+/** `{"aclID":"","flowGroups":[]}` plus its separating comma, without the aclID itself. */
+const ACL_ENTRY_BYTES = 29;
+/** `{"rule":"","flowTuples":[]}` plus its separating comma, without the rule name. */
+const RULE_ENTRY_BYTES = 28;
+
+/** ARM ID of a VNet flow log's target (`targetResourceID` in its records). */
+function targetIdOf(s: Scenario, f: FlowLog): string {
+  const vnetOf = (name: string) => s.vnets.find((v) => lower(v.name) === lower(name));
+  if (f.scope === 'vnet') return vnetId(vnetOf(f.target)!);
+  if (f.scope === 'subnet') {
+    const [v, sn] = f.target.split('/');
+    return subnetId(vnetOf(v)!, sn);
+  }
+  return nicId(s.nics.find((n) => lower(n.name) === lower(f.target))!);
+}
 
 function estimateVolume(
   vol: StoreVolume,
@@ -404,10 +421,16 @@ function estimateVolume(
       nicsWithoutData.push(p.nic.name);
       continue;
     }
-    const ids = 2 * (log.target.length + 120);
-    bytes += v.tupleBytes + v.minutes * (RECORD_FIXED_BYTES + ids);
+    const ids = flowLogId(log).length + targetIdOf(after, log).length;
+    bytes +=
+      v.tupleBytes +
+      v.minutes * (RECORD_FIXED_BYTES + ids) +
+      v.aclGroups * ACL_ENTRY_BYTES +
+      v.ruleGroups * RULE_ENTRY_BYTES +
+      v.groupStringBytes;
   }
-  const nsgBytes = vol.nsgTupleBytes + vol.nsgMinutes * (RECORD_FIXED_BYTES + 120);
+  // NSG records: same envelope order of magnitude, one resource ID (the NSG's, about 150 bytes).
+  const nsgBytes = vol.nsgTupleBytes + vol.nsgMinutes * (RECORD_FIXED_BYTES + 150);
   const gbPerMonth = (bytes * spanFactor) / GIB;
   const subscriptions =
     new Set([...plan.map((p) => p.subscription), ...s.flowLogs.map((f) => f.subscription)]).size || 1;

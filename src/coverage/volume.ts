@@ -21,6 +21,12 @@ export interface NicVolume {
   tupleBytes: number;
   /** Distinct minutes with traffic (= records a VNet flow log writes for the NIC). */
   minutes: number;
+  /** `flows[]` entries over all records: distinct (minute, aclID). */
+  aclGroups: number;
+  /** `flowGroups[]` entries over all records: distinct (minute, aclID, rule). */
+  ruleGroups: number;
+  /** Bytes of the aclID and rule strings over those entries. */
+  groupStringBytes: number;
 }
 
 export interface StoreVolume {
@@ -54,6 +60,22 @@ export async function readStoreVolume(db: string): Promise<StoreVolume> {
               count(DISTINCT CASE WHEN version = 4 THEN time_ms // 60000 END) AS v4_minutes
        FROM FlowTuples WHERE mac IS NOT NULL GROUP BY upper(mac)`,
     );
+    // Record structure per NIC: one flows[] entry per (minute, aclID), one flowGroups[] per rule.
+    const groups = await store.query(
+      `SELECT mac, v4, count(DISTINCT CAST(m AS VARCHAR) || '|' || acl) AS acls, count(*) AS rules,
+              sum(length(rule)) + sum(length(acl)) AS string_bytes
+       FROM (SELECT DISTINCT upper(mac) AS mac, version = 4 AS v4, time_ms // 60000 AS m,
+                    coalesce(acl_id, '') AS acl, coalesce(rule, '') AS rule
+             FROM FlowTuples WHERE mac IS NOT NULL)
+       GROUP BY mac, v4`,
+    );
+    const groupStats = new Map<string, { acls: number; rules: number; bytes: number }>();
+    for (const g of groups.rows)
+      groupStats.set(`${String(g[0])}|${g[1] === true}`, {
+        acls: Number(g[2]),
+        rules: Number(g[3]),
+        bytes: Number(g[4] ?? 0),
+      });
     const span = await store.query('SELECT min(time_ms) AS lo, max(time_ms) AS hi FROM FlowTuples');
     const col = (name: string) => per.columns.indexOf(name);
     const byMac = new Map<string, NicVolume>();
@@ -63,8 +85,13 @@ export async function readStoreVolume(db: string): Promise<StoreVolume> {
       const n = (name: string) => Number(r[col(name)] ?? 0);
       const hasV4 = n('v4_tuples') > 0;
       // A NIC already logged by a VNet flow log: its v4 tuples are what the plan keeps paying for.
-      byMac.set(String(r[col('mac')]), {
-        mac: String(r[col('mac')]),
+      const mac = String(r[col('mac')]);
+      const gs = groupStats.get(`${mac}|${hasV4}`) ?? { acls: 0, rules: 0, bytes: 0 };
+      byMac.set(mac, {
+        mac,
+        aclGroups: gs.acls,
+        ruleGroups: gs.rules,
+        groupStringBytes: gs.bytes,
         version: n('version'),
         tuples: hasV4 ? n('v4_tuples') : n('tuples'),
         tupleBytes: hasV4 ? n('v4_bytes') : n('tuple_bytes'),
