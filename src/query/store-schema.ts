@@ -15,7 +15,7 @@ export async function schemaFromStore(store: Store): Promise<KqlSchema> {
     store.dialect === 'duckdb'
       ? `SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN (${list}) ORDER BY table_name, ordinal_position`
       : `SELECT table, name, type FROM system.columns WHERE database = currentDatabase() AND table IN (${list})`;
-  let rows: unknown[][] = [];
+  let rows: unknown[][];
   try {
     rows = (await store.query(sql)).rows;
   } catch {

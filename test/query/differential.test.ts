@@ -102,7 +102,6 @@ interface Op {
 }
 
 const isNull = (v: V) => v === null || v === undefined;
-const lowerTerm = (s: string) => s.toLowerCase();
 const regexEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
@@ -597,7 +596,7 @@ function opCount(): Op {
   return { kql: 'count', apply: (x) => ({ cols: [{ name: 'Count', type: 'long' }], rows: [{ Count: x.rows.length }] }) };
 }
 
-function opTop(t: Table): Op {
+function opTop(): Op {
   // Only a unique key makes `take` after sorting deterministic; `id` is unique until a join/mv-expand.
   const n = 1 + Math.floor(random() * 8);
   const desc = chance(0.5);
@@ -607,7 +606,6 @@ function opTop(t: Table): Op {
     ordered: true,
     apply: (x) => ({ cols: x.cols, rows: [...x.rows].sort((a, b) => (desc ? -1 : 1) * cmp(a.id, b.id)).slice(0, n) }),
   };
-  void t;
 }
 
 function opSort(): Op {
@@ -621,7 +619,7 @@ function opSort(): Op {
 
 const JOIN_KINDS = ['inner', 'innerunique', 'leftouter', 'rightouter', 'fullouter', 'leftsemi', 'leftanti'] as const;
 
-function opJoin(t: Table): Op {
+function opJoin(): Op {
   const kind = pick(JOIN_KINDS);
   const filter = chance(0.5) ? pick(['w > 30', 'v != "u2"', 'isnotnull(k)']) : null;
   const filterEv = (r: Record<string, V>) =>
@@ -737,8 +735,8 @@ function generate(): Generated {
     const hasStr = table.cols.some((c) => c.type === 'string');
     const options: (() => Op)[] = [() => opWhere(table), () => opWhere(table), () => opExtend(table), () => opProject(table), () => opSummarize(table)];
     if (table.cols.some((c) => c.type !== 'dynamic')) options.push(() => opDistinct(table));
-    if (hasId && idUnique) options.push(() => opTop(table), () => opSort());
-    if (hasK && !table.cols.some((c) => ['v', 'w'].includes(c.name))) options.push(() => opJoin(table));
+    if (hasId && idUnique) options.push(() => opTop(), () => opSort());
+    if (hasK && !table.cols.some((c) => ['v', 'w'].includes(c.name))) options.push(() => opJoin());
     if (!unionDone && i === 0) options.push(() => opUnion(table));
     if (hasStr) options.push(() => opMvExpand(table));
     if (i === steps - 1) options.push(() => opCount());

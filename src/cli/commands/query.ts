@@ -34,7 +34,6 @@ export function register(program: Command): void {
           cluster: options.cluster,
         });
         try {
-          let out: QueryOutput;
           if (options.explain) {
             if (kql === undefined) throw new UsageError('--explain applies to KQL queries');
             const t = explainKql(kql, store.dialect, await schemaFromStore(store));
@@ -42,7 +41,7 @@ export function register(program: Command): void {
             if (t.chart) process.stdout.write(`-- render ${t.chart.type}\n`);
             return;
           }
-          out = kql !== undefined ? await runKql(store, kql) : await runSql(store, options.sql as string);
+          const out: QueryOutput = kql !== undefined ? await runKql(store, kql) : await runSql(store, options.sql as string);
           const text = options.format === 'csv' ? formatCsv(out) : options.format === 'json' ? formatJson(out) : formatTable(out);
           process.stdout.write(text);
           if (out.chart && options.format === 'table') process.stdout.write(`(render ${out.chart.type})\n`);

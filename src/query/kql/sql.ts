@@ -573,7 +573,6 @@ function fn(g: Gen, e: Extract<Expr, { k: 'fn' }>, cols: Column[]): string {
   const d = g.d === 'duckdb';
   const a = e.args.map((x) => expr(g, x, cols));
   const t = (i: number): KustoType => e.args[i].type;
-  const F = d ? 'FALSE' : '0';
   switch (e.fn) {
     case 'now':
       // Kusto evaluates now() once per query; the translator fixes it at translation time.
@@ -758,7 +757,6 @@ function fn(g: Gen, e: Extract<Expr, { k: 'fn' }>, cols: Column[]): string {
     default:
       throw new Error(`internal: function ${e.fn}`);
   }
-  void F;
 }
 
 function arith(g: Gen, op: string, a: string[], args: Expr[], type: KustoType): string {
