@@ -29,24 +29,25 @@ export function clickHouseBackend(url: string, database?: string): ConsoleBacken
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), limits.timeoutMs + 500);
       try {
+        // JSONCompact exists in every ClickHouse release we support (18.16 has no
+        // JSONCompactEachRowWithNamesAndTypes).
         const rs = await client.query({
           query: sql,
-          format: 'JSONCompactEachRowWithNamesAndTypes',
+          format: 'JSONCompact',
           abort_signal: abort.signal,
           clickhouse_settings: {
             readonly: '2',
             max_execution_time: Math.max(1, Math.ceil(limits.timeoutMs / 1000)),
             max_result_rows: String(limits.maxRows + 1),
             result_overflow_mode: 'break',
+            output_format_json_quote_64bit_integers: 0,
           },
         });
-        const all = (await rs.json()) as unknown[][];
-        const columns = (all[0] ?? []) as string[];
-        const body = all.slice(2);
-        const truncated = body.length > limits.maxRows;
+        const body = (await rs.json()) as { meta: { name: string }[]; data: unknown[][] };
+        const truncated = body.data.length > limits.maxRows;
         return {
-          columns,
-          rows: body.slice(0, limits.maxRows).map((r) => r.map(toJsonValue)),
+          columns: body.meta.map((m) => m.name),
+          rows: body.data.slice(0, limits.maxRows).map((r) => r.map(toJsonValue)),
           truncated,
           elapsedMs: Date.now() - started,
         };

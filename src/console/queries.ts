@@ -220,17 +220,19 @@ export async function topDeniedSources(b: ConsoleBackend, range: TimeRange, limi
   const d = sqlDialect(b.dialect);
   const rows = await rowsOf(
     b,
-    `SELECT source, sum(denied) AS denied FROM (
-       SELECT CASE WHEN SrcIp <> '' THEN SrcIp ELSE ${d.firstPipeField('SrcPublicIps')} END AS source,
-              ${d.num(DENIED)} AS denied
+    `SELECT src, sum(d) AS denied_flows FROM (
+       SELECT CASE WHEN SrcIp <> '' THEN SrcIp ELSE ${d.firstPipeField('SrcPublicIps')} END AS src,
+              ${d.num(DENIED)} AS d
        FROM ${NTA} WHERE ${timeWhere(b.dialect, range)}
-     ) AS s WHERE denied > 0 AND source <> '' GROUP BY source ORDER BY denied DESC, source LIMIT ${limit}`,
+     ) AS s WHERE d > 0 AND src <> '' GROUP BY src ORDER BY denied_flows DESC, src LIMIT ${limit}`,
   );
   return rows.map((r) => ({ source: String(r[0]), denied: n(r[1]) }));
 }
 
 export interface Overview {
   range: TimeRange;
+  /** First and last flow start in the whole store. */
+  extent: { firstMs: number | null; lastMs: number | null };
   binMs: number;
   totals: Totals;
   series: SeriesPoint[];
@@ -242,12 +244,14 @@ export interface Overview {
 }
 
 export async function overview(b: ConsoleBackend, range: TimeRange): Promise<Overview> {
-  const extent = await dataExtent(b);
+  // Without a range the totals are the extent too, which saves one pass over the table.
+  const whole = range.from === undefined && range.to === undefined;
+  const [t, extentTotals] = whole ? await totals(b, range).then((x) => [x, x] as const) : await Promise.all([totals(b, range), totals(b, {})]);
+  const extent = { firstMs: extentTotals.firstMs, lastMs: extentTotals.lastMs };
   const from = range.from ?? extent.firstMs ?? Date.now() - 3_600_000;
   const to = range.to ?? (extent.lastMs ?? Date.now()) + 1;
   const binMs = binWidthMs({ from, to });
-  const [t, series, flowTypes, talkers, conversations, ports, deniedSources] = await Promise.all([
-    totals(b, range),
+  const [series, flowTypes, talkers, conversations, ports, deniedSources] = await Promise.all([
     timeSeries(b, range, binMs),
     byFlowType(b, range),
     topTalkers(b, range),
@@ -255,7 +259,7 @@ export async function overview(b: ConsoleBackend, range: TimeRange): Promise<Ove
     topPorts(b, range),
     topDeniedSources(b, range),
   ]);
-  return { range, binMs, totals: t, series, flowTypes, talkers, conversations, ports, deniedSources };
+  return { range, extent, binMs, totals: t, series, flowTypes, talkers, conversations, ports, deniedSources };
 }
 
 // ---------------------------------------------------------------- rules
@@ -531,7 +535,10 @@ export async function publicIpSummary(b: ConsoleBackend, range: TimeRange): Prom
 
 /** Cheap change marker: row counts of the tables the views read. */
 export async function dataVersion(b: ConsoleBackend): Promise<string> {
-  const [row] = await rowsOf(b, `SELECT (SELECT count(*) FROM ${NTA}), (SELECT count(*) FROM ${TUPLES})`);
+  // The store's physical tables count in microseconds; the views would fold every row. Stores
+  // laid out differently fall back to the views.
+  const physical = await rowsOf(b, `SELECT (SELECT count(*) FROM ta_flow_partials), (SELECT count(*) FROM flow_tuples)`).catch(() => null);
+  const [row] = physical ?? (await rowsOf(b, `SELECT (SELECT count(*) FROM ${NTA}), (SELECT count(*) FROM ${TUPLES})`));
   return `${n(row[0])}:${n(row[1])}`;
 }
 

@@ -48,6 +48,13 @@ function rangeQuery(): string {
   return p.toString();
 }
 
+/** Views that fetch the data extent anyway report it here. */
+function updateExtent(extent: Info['extent']): void {
+  if (!info) return;
+  info = { ...info, extent };
+  showStore();
+}
+
 function showStore(): void {
   const storeLine = document.getElementById('store') as HTMLElement;
   const extent = info.extent.firstMs !== null && info.extent.lastMs !== null ? ` · data ${formatTime(info.extent.firstMs)} – ${formatTime(info.extent.lastMs)} UTC` : ' · no data yet';
@@ -67,7 +74,7 @@ async function render(live = false): Promise<void> {
     if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  const ctx: ViewContext = { main, info, rangeQuery: rangeQuery(), params, live };
+  const ctx: ViewContext = { main, info, rangeQuery: rangeQuery(), params, live, onExtent: updateExtent };
   if (!live) {
     disposeCharts();
     main.replaceChildren();
@@ -104,18 +111,21 @@ async function start(): Promise<void> {
     (payload) => {
       liveBox.textContent = `live · data version ${payload.version}`;
       liveBox.dataset.version = payload.version;
-      void api<Info>('/api/info').then((next) => {
-        info = next;
-        showStore();
-        const { name } = currentRoute();
-        if (views[name].live && !pendingLive) {
-          pendingLive = true;
-          rendering = rendering.then(() => {
-            pendingLive = false;
-            return render(true);
-          });
-        }
-      });
+      // Re-render at once; the header's data extent follows from the view's own answer or a
+      // separate info request, without holding the view back.
+      const { name } = currentRoute();
+      if (views[name].live && !pendingLive) {
+        pendingLive = true;
+        rendering = rendering.then(() => {
+          pendingLive = false;
+          return render(true);
+        });
+      } else {
+        void api<Info>('/api/info').then((next) => {
+          info = next;
+          showStore();
+        });
+      }
     },
     (live) => {
       liveBox.classList.toggle('on', live);

@@ -17,6 +17,8 @@ export interface ViewContext {
   params: URLSearchParams;
   /** True when re-rendered by a live update rather than by navigation. */
   live: boolean;
+  /** Reports the store's data extent when a view learnt it. */
+  onExtent: (extent: Info['extent']) => void;
 }
 
 export type View = (ctx: ViewContext) => Promise<void>;

@@ -8,6 +8,7 @@ import { card, kpi, mount, withRange } from './common.js';
 
 export async function overviewView(ctx: ViewContext): Promise<void> {
   const o = await api<Overview>(withRange('/api/overview', ctx));
+  ctx.onExtent(o.extent);
   const t = o.totals;
   const kpis = el(
     'dl',

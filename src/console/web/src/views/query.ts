@@ -44,8 +44,8 @@ function resultChart(render: string, res: QueryResponse): HTMLElement | null {
     label,
     {
       tooltip: { trigger: 'axis' },
-      legend: {},
-      grid: { left: horizontal ? 160 : 60, right: 20, top: 30, bottom: 40 },
+      legend: { top: 0 },
+      grid: { left: horizontal ? 160 : 60, right: 20, top: 40, bottom: 40 },
       xAxis: horizontal ? val : cat,
       yAxis: horizontal ? cat : val,
       series: numericCols.map((i) => ({ name: res.columns[i], type: kind, areaStyle: render === 'areachart' ? {} : undefined, data: res.rows.map((r) => r[i]) })),
