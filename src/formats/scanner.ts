@@ -637,6 +637,11 @@ export interface TupleScanContext {
   bad(version: 1 | 2 | 4, text: string, field: number, offset: number): void;
 }
 
+function sameBytes(b: Uint8Array, a: number, c: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (b[a + k] !== b[c + k]) return false;
+  return true;
+}
+
 function ws(b: Uint8Array, p: number, n: number): number {
   while (p < n) {
     const c = b[p];
@@ -697,6 +702,13 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
   let bytesS2d = batch.bytes_s2d;
   let packetsD2s = batch.packets_d2s;
   let bytesD2s = batch.bytes_d2s;
+  // Previous tuple's IPs: bytes b[start, +length) and their reference in this batch.
+  let srcStart = 0;
+  let srcLength = 0;
+  let srcRef = 0;
+  let dstStart = 0;
+  let dstLength = 0;
+  let dstRef = 0;
   // Encryption memo: bytes at b[memoStart, +memoLength) resolved to memoId / memoRef.
   let memoHash = 0;
   let memoLength = -1;
@@ -748,23 +760,44 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
         break parse;
       }
       time[r] = v < 1e11 ? v * 1000 : v;
-      // 1, 2: IPs
-      let ref = scanIp(b, q + 1, cache);
-      if (ref < 0) {
-        field = 1;
+      // 1, 2: IPs. One side is usually the NIC's own address, the same as in the previous
+      // tuple: compare with the previous tuple's bytes before parsing.
+      s = q + 1;
+      if (srcLength > 0 && b[s + srcLength] === COMMA && sameBytes(b, s, srcStart, srcLength)) {
+        srcIp[r] = srcRef;
+        q = s + srcLength;
+      } else {
+        const ref = scanIp(b, s, cache);
+        if (ref < 0) {
+          field = 1;
+          q = ipEnd;
+          break parse;
+        }
+        srcIp[r] = ref;
         q = ipEnd;
-        break parse;
+        srcStart = s;
+        srcLength = q - s;
+        srcRef = ref;
       }
-      srcIp[r] = ref;
-      ref = scanIp(b, ipEnd + 1, cache);
-      if (ref < 0) {
-        field = 2;
+      s = q + 1;
+      if (dstLength > 0 && b[s + dstLength] === COMMA && sameBytes(b, s, dstStart, dstLength)) {
+        dstIp[r] = dstRef;
+        q = s + dstLength;
+      } else {
+        const ref = scanIp(b, s, cache);
+        if (ref < 0) {
+          field = 2;
+          q = ipEnd;
+          break parse;
+        }
+        dstIp[r] = ref;
         q = ipEnd;
-        break parse;
+        dstStart = s;
+        dstLength = q - s;
+        dstRef = ref;
       }
-      dstIp[r] = ref;
       // 3: source port
-      s = q = ipEnd + 1;
+      s = ++q;
       v = 0;
       c = b[q];
       while (c >= 48 && c <= 57) {
@@ -971,6 +1004,13 @@ export function scanNsgTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numbe
   let bytesS2d = batch.bytes_s2d;
   let packetsD2s = batch.packets_d2s;
   let bytesD2s = batch.bytes_d2s;
+  // Previous tuple's IPs: bytes b[start, +length) and their reference in this batch.
+  let srcStart = 0;
+  let srcLength = 0;
+  let srcRef = 0;
+  let dstStart = 0;
+  let dstLength = 0;
+  let dstRef = 0;
   for (;;) {
     let c = b[p];
     if (c !== QUOTE) {
@@ -1014,23 +1054,44 @@ export function scanNsgTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numbe
         break parse;
       }
       time[r] = v < 1e11 ? v * 1000 : v;
-      // 1, 2: IPs
-      let ref = scanIp(b, q + 1, cache);
-      if (ref < 0) {
-        field = 1;
+      // 1, 2: IPs. One side is usually the NIC's own address, the same as in the previous
+      // tuple: compare with the previous tuple's bytes before parsing.
+      s = q + 1;
+      if (srcLength > 0 && b[s + srcLength] === COMMA && sameBytes(b, s, srcStart, srcLength)) {
+        srcIp[r] = srcRef;
+        q = s + srcLength;
+      } else {
+        const ref = scanIp(b, s, cache);
+        if (ref < 0) {
+          field = 1;
+          q = ipEnd;
+          break parse;
+        }
+        srcIp[r] = ref;
         q = ipEnd;
-        break parse;
+        srcStart = s;
+        srcLength = q - s;
+        srcRef = ref;
       }
-      srcIp[r] = ref;
-      ref = scanIp(b, ipEnd + 1, cache);
-      if (ref < 0) {
-        field = 2;
+      s = q + 1;
+      if (dstLength > 0 && b[s + dstLength] === COMMA && sameBytes(b, s, dstStart, dstLength)) {
+        dstIp[r] = dstRef;
+        q = s + dstLength;
+      } else {
+        const ref = scanIp(b, s, cache);
+        if (ref < 0) {
+          field = 2;
+          q = ipEnd;
+          break parse;
+        }
+        dstIp[r] = ref;
         q = ipEnd;
-        break parse;
+        dstStart = s;
+        dstLength = q - s;
+        dstRef = ref;
       }
-      dstIp[r] = ref;
       // 3: source port
-      s = q = ipEnd + 1;
+      s = ++q;
       v = 0;
       c = b[q];
       while (c >= 48 && c <= 57) {
