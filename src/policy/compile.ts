@@ -170,10 +170,12 @@ export function compilePolicy(
   });
   const internetTag = virtualNetworkTag.map((vt) => complementRanges([...NON_INTERNET, ...vt]));
   const tagCache = new Map<string, FlatRanges>();
+  const vnetTagFlat: FlatRanges[] = [];
+  const internetTagFlat: FlatRanges[] = [];
   const resolveTag = (tag: string, vnet: number, where: string): FlatRanges => {
     const l = tag.toLowerCase();
-    if (l === 'virtualnetwork') return flat(virtualNetworkTag[vnet]);
-    if (l === 'internet') return flat(internetTag[vnet]);
+    if (l === 'virtualnetwork') return (vnetTagFlat[vnet] ??= flat(virtualNetworkTag[vnet]));
+    if (l === 'internet') return (internetTagFlat[vnet] ??= flat(internetTag[vnet]));
     if (l === 'azureloadbalancer' || l === 'azureplatformdns') return [hostIp.first, hostIp.last];
     if (l === 'azureplatformimds') {
       const r = parseIpv4Cidr('169.254.169.254/32') as Ipv4Range;
@@ -203,8 +205,9 @@ export function compilePolicy(
     }
 
   const addressSet = (prefixes: readonly string[], vnet: number, where: string): FlatRanges => {
+    if (prefixes.length === 1 && prefixes[0] !== '*' && !isIpOrCidr(prefixes[0]) && prefixes[0].toLowerCase() !== 'any')
+      return resolveTag(prefixes[0], vnet, where); // cached and shared; never mutated
     const ranges: Ipv4Range[] = [];
-    const out: number[] = [];
     for (const p of prefixes) {
       if (p === '*' || p.toLowerCase() === 'any') return ANY;
       if (isIpOrCidr(p)) {
@@ -215,8 +218,7 @@ export function compilePolicy(
         for (let i = 0; i < t.length; i += 2) ranges.push({ first: t[i], last: t[i + 1] });
       }
     }
-    out.push(...flat(ranges));
-    return out;
+    return flat(ranges);
   };
 
   // Rule table.
