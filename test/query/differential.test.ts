@@ -617,6 +617,118 @@ function opSort(): Op {
   };
 }
 
+function opSortNulls(): Op {
+  // Two keys, the second unique: deterministic even with ties and nulls in the first.
+  const desc = chance(0.5);
+  const nullsFirst = chance(0.5);
+  const n = 1 + Math.floor(random() * 10);
+  const take = chance(0.5);
+  const cmpN = (a: V, b: V): number => {
+    if (isNull(a) && isNull(b)) return 0;
+    if (isNull(a)) return nullsFirst ? -1 : 1;
+    if (isNull(b)) return nullsFirst ? 1 : -1;
+    return (desc ? -1 : 1) * ((a as number) - (b as number));
+  };
+  return {
+    kql: `sort by n ${desc ? 'desc' : 'asc'} nulls ${nullsFirst ? 'first' : 'last'}, id asc${take ? ` | take ${n}` : ''}`,
+    ordered: true,
+    apply: (x) => {
+      const rows = [...x.rows].sort((a, b) => cmpN(a.n, b.n) || cmp(a.id, b.id));
+      return { cols: x.cols, rows: take ? rows.slice(0, n) : rows };
+    },
+  };
+}
+
+function opRename(t: Table): Op {
+  const c = pick(t.cols);
+  const name = freshName();
+  return {
+    kql: `project-rename ${name} = ${c.name}`,
+    apply: (x) => ({
+      cols: x.cols.map((col) => (col.name === c.name ? { name, type: col.type } : col)),
+      rows: x.rows.map((r) => {
+        const o: Record<string, V> = {};
+        for (const col of x.cols) o[col.name === c.name ? name : col.name] = r[col.name];
+        return o;
+      }),
+    }),
+  };
+}
+
+function opAway(t: Table): Op {
+  const drop = t.cols.filter(() => chance(0.3)).slice(0, t.cols.length - 1);
+  if (!drop.length) drop.push(t.cols[t.cols.length - 1]);
+  if (drop.length === t.cols.length) drop.pop();
+  const names = new Set(drop.map((c) => c.name));
+  return {
+    kql: `project-away ${drop.map((c) => c.name).join(', ')}`,
+    apply: (x) => ({
+      cols: x.cols.filter((c) => !names.has(c.name)),
+      rows: x.rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !names.has(k)))),
+    }),
+  };
+}
+
+function opCase(t: Table): Op {
+  const a = genPred(t, 1);
+  const b = genPred(t, 1);
+  const name = freshName();
+  return {
+    kql: `extend ${name} = case(${a.kql}, "first", ${b.kql}, "second", "other")`,
+    apply: (x) => ({
+      cols: [...x.cols, { name, type: 'string' }],
+      rows: x.rows.map((r) => ({ ...r, [name]: a.ev(r) === true ? 'first' : b.ev(r) === true ? 'second' : 'other' })),
+    }),
+  };
+}
+
+function opInCi(t: Table): Op {
+  const strs = colsOf(t, 'string');
+  const c = pick(strs);
+  const items = [pick(WORDS), pick(WORDS).toUpperCase(), 'p'];
+  const neg = chance(0.3);
+  return {
+    kql: `where ${c} ${neg ? '!in~' : 'in~'} (${items.map(q).join(', ')})`,
+    apply: (x) => ({
+      cols: x.cols,
+      rows: x.rows.filter((r) => items.map((i) => i.toLowerCase()).includes(String(r[c] ?? '').toLowerCase()) !== neg),
+    }),
+  };
+}
+
+/** arg_max/arg_min over the unique id: last step only (Kusto names its output columns). */
+function opArgMax(t: Table): Op {
+  const isMax = chance(0.5);
+  const carried = pick(t.cols.filter((c) => c.name !== 'id' && c.type !== 'dynamic'));
+  const key = pick(t.cols.filter((c) => c.name !== 'id' && c.name !== carried.name && c.type !== 'dynamic' && c.type !== 'datetime'));
+  const by = key && chance(0.7) ? ` by ${key.name}` : '';
+  return {
+    kql: `summarize ${isMax ? 'arg_max' : 'arg_min'}(id, ${carried.name})${by}`,
+    apply: (x) => {
+      const groups = new Map<string, Record<string, V>[]>();
+      for (const r of x.rows) {
+        const k = by ? JSON.stringify(r[key.name] ?? null) : '';
+        groups.set(k, [...(groups.get(k) ?? []), r]);
+      }
+      if (!by && !groups.size) groups.set('', []);
+      const rows = [...groups.values()].map((rs) => {
+        const best = rs.filter((r) => !isNull(r.id)).sort((a, b) => (isMax ? -1 : 1) * cmp(a.id, b.id))[0];
+        const o: Record<string, V> = {};
+        if (by) o.__key = rs[0][key.name] ?? null;
+        o.__id = best ? best.id : null;
+        o.__carried = best ? best[carried.name] : null;
+        return o;
+      });
+      const cols: { name: string; type: Ty }[] = [
+        ...(by ? [{ name: '__key', type: key.type }] : []),
+        { name: '__id', type: 'long' },
+        { name: '__carried', type: carried.type },
+      ];
+      return { cols, rows };
+    },
+  };
+}
+
 const JOIN_KINDS = ['inner', 'innerunique', 'leftouter', 'rightouter', 'fullouter', 'leftsemi', 'leftanti'] as const;
 
 function opJoin(): Op {
@@ -738,8 +850,11 @@ function generate(): Generated {
     if (hasId && idUnique) options.push(() => opTop(), () => opSort());
     if (hasK && !table.cols.some((c) => ['v', 'w'].includes(c.name))) options.push(() => opJoin());
     if (!unionDone && i === 0) options.push(() => opUnion(table));
-    if (hasStr) options.push(() => opMvExpand(table));
+    if (hasStr) options.push(() => opMvExpand(table), () => opCase(table), () => opInCi(table));
+    if (hasId && idUnique && table.cols.some((c) => c.name === 'n' && c.type === 'long')) options.push(() => opSortNulls());
+    if (table.cols.length > 1) options.push(() => opRename(table), () => opAway(table));
     if (i === steps - 1) options.push(() => opCount());
+    if (i === steps - 1 && hasId && idUnique && table.cols.filter((c) => c.type !== 'dynamic').length >= 3) options.push(() => opArgMax(table));
     const op = pick(options)();
     if (op.kql.startsWith('union')) unionDone = true;
     if (op.kql.startsWith('union') || op.kql.startsWith('join') || op.kql.includes('mv-expand')) idUnique = false;
@@ -747,7 +862,7 @@ function generate(): Generated {
     parts.push(op.kql);
     const keepsOrder = !op.kql.includes('mv-expand') && (op.kql.startsWith('where') || op.kql.startsWith('extend') || op.kql.startsWith('project'));
     ordered = op.ordered ? true : keepsOrder ? ordered : false;
-    if (op.kql === 'count') break;
+    if (op.kql === 'count' || /arg_(max|min)/.test(op.kql)) break;
   }
   return { kql: parts.join(' | '), expected: table, ordered };
 }
