@@ -23,6 +23,16 @@ export type FlowType = (typeof FLOW_TYPES)[number];
 /** The Azure host address: AzurePublic, Location `Global`, "Microsoft Virtual Public IP" (§7.1). */
 export const AZURE_HOST_IP = '168.63.129.16';
 
+/**
+ * Azure platform addresses reported as AzurePublic with Location `Global`. 168.63.129.16 is
+ * documented; treating the Instance Metadata Service the same way is our choice (UNCONFIRMED):
+ * it is Azure's, not the customer's, and "Unknown Private" would hide it among unmapped ranges.
+ */
+export const AZURE_PLATFORM_IPS: Readonly<Record<string, string>> = {
+  [AZURE_HOST_IP]: 'Microsoft Virtual Public IP',
+  '169.254.169.254': 'Azure Instance Metadata Service',
+};
+
 export interface ClassifyOptions {
   /**
    * A public address on the threat list counts as MaliciousFlow even when it lies in an Azure
@@ -91,19 +101,25 @@ export function describeIp(text: string, sources: EnrichmentSources, options: Cl
   if (facts.endpoint) return facts;
   facts.site = sources.topology.site(parsed, text);
   if (facts.site) return facts;
+  const platform = AZURE_PLATFORM_IPS[text];
+  if (platform !== undefined) {
+    facts.publicType = 'AzurePublic';
+    facts.azureRegion = 'Global';
+    facts.details = platform;
+    return facts;
+  }
   if (isPrivateAddress(parsed, options.specialRangesArePrivate)) {
     facts.isPrivate = true;
     return facts;
   }
-  const tag = text === AZURE_HOST_IP ? undefined : sources.serviceTags?.lookup(parsed) ?? sources.topology.azurePublic?.(parsed, text) ?? undefined;
+  const tag = sources.serviceTags?.lookup(parsed) ?? sources.topology.azurePublic?.(parsed, text) ?? undefined;
   const threat = sources.threats?.lookup(parsed) ?? null;
-  const isAzure = text === AZURE_HOST_IP || tag !== undefined;
   facts.threat = threat;
-  if (isAzure && !(threat && options.maliciousBeforeAzurePublic)) {
+  if (tag !== undefined && !(threat && options.maliciousBeforeAzurePublic)) {
     facts.publicType = 'AzurePublic';
-    facts.azureRegion = text === AZURE_HOST_IP ? 'Global' : tag?.region ?? '';
-    facts.serviceTag = text === AZURE_HOST_IP ? '' : tag?.tag ?? '';
-    facts.details = text === AZURE_HOST_IP ? 'Microsoft Virtual Public IP' : tag?.systemService || tag?.tag || '';
+    facts.azureRegion = tag.region;
+    facts.serviceTag = tag.tag;
+    facts.details = tag.systemService || tag.tag;
     return facts;
   }
   facts.country = sources.geo?.country(parsed) ?? '';

@@ -10,6 +10,7 @@ export {
   DEFAULT_CLASSIFY_OPTIONS,
   FLOW_TYPES,
   AZURE_HOST_IP,
+  AZURE_PLATFORM_IPS,
   type ClassifyOptions,
   type EnrichmentSources,
   type FlowType,

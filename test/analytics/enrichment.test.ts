@@ -65,6 +65,7 @@ describe('flow types from a crafted topology (spec §7.2)', () => {
       ['198.51.100.7', '10.0.0.4'], // MaliciousFlow
       ['10.0.0.4', '192.168.99.1'], // Unknown Private
       ['8.8.8.8', '1.1.1.1'], // Unknown
+      ['10.0.0.4', '169.254.169.254'], // AzurePublic (instance metadata service)
     ];
     await h.ingest(
       pairs.map(([s, d], i) => v4(`${t + i},${s},${d},${40000 + i},443,6,O,B,NX,,,,`, { acl_id: 'aaaaaaaa-0000-0000-0000-000000000001' })),
@@ -80,7 +81,8 @@ describe('flow types from a crafted topology (spec §7.2)', () => {
       ['S2S', '10.0.0.4', '192.168.10.5', '', '', 'VpnGateway', `${SUB}/rg-net/to-branch`, '', '', '', ''],
       ['P2S', '172.16.200.9', '10.0.0.4', '', '', 'VpnGateway', 'hub-gw_172.16.200.9', '', '', '', ''],
       ['AzurePublic', '10.0.0.4', '', '', '20.60.1.2|1|0|0|0|0|0', '', '', '', 'westeurope', '', 'Storage.WestEurope'],
-      ['AzurePublic', '10.0.0.4', '', '', '168.63.129.16|1|0|0|0|0|0', '', '', '', 'Global', '', ''],
+      // the Azure host and the metadata service share FlowType and AzureRegion: one row, two entries
+      ['AzurePublic', '10.0.0.4', '', '', '168.63.129.16|1|0|0|0|0|0 169.254.169.254|1|0|0|0|0|0', '', '', '', 'Global', '', ''],
       ['ExternalPublic', '10.0.0.4', '', '', '203.0.113.17|1|0|0|0|0|0', '', '', '', '', 'JP', ''],
       ['MaliciousFlow', '', '10.0.0.4', '198.51.100.7|1|0|0|0|0|0', '', '', '', '', '', 'US', ''],
       ['Unknown Private', '10.0.0.4', '192.168.99.1', '', '', '', '', '', '', '', ''],
@@ -94,6 +96,7 @@ describe('flow types from a crafted topology (spec §7.2)', () => {
     const ips = await h.rows('SELECT Ip, FlowType, Location, PublicIpDetails, ThreatType, ThreatDescription FROM NTAIpDetails ORDER BY Ip');
     expect(ips).toEqual([
       { Ip: '168.63.129.16', FlowType: 'AzurePublic', Location: 'Global', PublicIpDetails: 'Microsoft Virtual Public IP', ThreatType: '', ThreatDescription: '' },
+      { Ip: '169.254.169.254', FlowType: 'AzurePublic', Location: 'Global', PublicIpDetails: 'Azure Instance Metadata Service', ThreatType: '', ThreatDescription: '' },
       { Ip: '198.51.100.7', FlowType: 'MaliciousFlow', Location: 'US', PublicIpDetails: '', ThreatType: 'Botnet', ThreatDescription: 'test botnet, C&C reachable' },
       { Ip: '20.60.1.2', FlowType: 'AzurePublic', Location: 'westeurope', PublicIpDetails: 'AzureStorage', ThreatType: '', ThreatDescription: '' },
       { Ip: '203.0.113.17', FlowType: 'ExternalPublic', Location: 'JP', PublicIpDetails: '', ThreatType: '', ThreatDescription: '' },

@@ -9,6 +9,10 @@ import { generateHour, genTopology } from './generate.js';
  * fixed query set identically. (Uses a deterministic generated hour; switch to an emulated hour
  * of examples/hub-spoke.yaml once the emulator is in.)
  */
+const ROW_COLUMNS = `FlowType, SrcIp, DestIp, DestPort, L4Protocol, L7Protocol, FlowDirection, FlowStatus, AclRule, MacAddress, SrcPorts,
+    SrcPublicIps, DestPublicIps, Country, AzureRegion, SrcVm, DestVm, SrcSubnet, DestSubnet, ConnectionType, ConnectionName, FlowEncryption,
+    AllowedInFlows, AllowedOutFlows, DeniedInFlows, DeniedOutFlows, CompletedFlows, BytesSrcToDest, BytesDestToSrc, RecordCount`;
+
 const QUERIES: Record<string, string> = {
   tuples: 'SELECT count(*) FROM FlowTuples',
   tupleSums: `SELECT state, count(*), sum(packets_s2d), sum(bytes_s2d), sum(packets_d2s), sum(bytes_d2s) FROM FlowTuples GROUP BY state ORDER BY state`,
@@ -18,11 +22,7 @@ const QUERIES: Record<string, string> = {
     FROM NTANetAnalytics GROUP BY FlowType ORDER BY FlowType`,
   topTalkers: `SELECT SrcIp, sum(BytesSrcToDest + BytesDestToSrc) AS total FROM NTANetAnalytics WHERE SrcIp <> ''
     GROUP BY SrcIp ORDER BY total DESC, SrcIp LIMIT 10`,
-  rows: `SELECT FlowType, SrcIp, DestIp, DestPort, L4Protocol, L7Protocol, FlowDirection, FlowStatus, AclRule, MacAddress, SrcPorts,
-    SrcPublicIps, DestPublicIps, Country, AzureRegion, SrcVm, DestVm, SrcSubnet, DestSubnet, ConnectionType, ConnectionName, FlowEncryption,
-    AllowedInFlows, AllowedOutFlows, DeniedInFlows, DeniedOutFlows, CompletedFlows, BytesSrcToDest, BytesDestToSrc, RecordCount
-    FROM NTANetAnalytics
-    ORDER BY MacAddress, FlowType, SrcIp, DestIp, DestPort, L4Protocol, FlowDirection, FlowStatus, FlowEncryption, SrcPublicIps, DestPublicIps, SrcPorts`,
+  rows: `SELECT ${ROW_COLUMNS} FROM NTANetAnalytics ORDER BY ${ROW_COLUMNS}`,
   ipDetails: 'SELECT Ip, FlowType, Location, PublicIpDetails, ThreatType, count(*) FROM NTAIpDetails GROUP BY Ip, FlowType, Location, PublicIpDetails, ThreatType ORDER BY Ip',
 };
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
     geo: parseGeoCsv('198.51.100.0,198.51.100.255,US\n203.0.113.0,203.0.113.255,JP\n', 'geo.csv'),
   });
   // commits interleave blobs minute by minute, as a follow-mode ingest would
-  for (const c of generateHour({ tuplesPerMinute: 15, minutesPerCommit: 7 })) {
+  for (const c of generateHour({ tuplesPerMinute: 15, minutesPerCommit: 25 })) {
     const unit = {
       checkpoint: { source: 'gen', blob: c.blob, lastBlockId: `block-${c.block}`, blockCount: c.block, byteOffset: c.block * 1000, etag: null, updatedAt: new Date(0).toISOString() },
       tuples: [c.batch],

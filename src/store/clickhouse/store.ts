@@ -15,8 +15,8 @@
  *    shard, awaited) and the intent is marked aborted. Ingestion holds the blob's claim while it
  *    commits, so no other writer is mid-commit on that blob.
  * 4. `replaceBlob` deletes the blob's rows the same way before inserting the re-read.
- * Checkpoints are a ReplacingMergeTree read with argMax(…, version_ms), so reads never depend
- * on merges having happened.
+ * Checkpoints are a log (MergeTree, one row per commit) read with argMax(…, version_ms); the
+ * log is what tells a finished commit from an orphan, so it must not be deduplicated.
  */
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { randomUUID } from 'node:crypto';
@@ -92,8 +92,10 @@ function columnsDdl(def: TableDef): string {
 /** DDL for one table: `local` MergeTree (per shard, or the only table on a single server). */
 export function clickhouseCreateTable(def: TableDef, db: string, name: string): string {
   const partition = def.partitionByDay ? ` PARTITION BY toYYYYMMDD(toDateTime(intDiv(${def.partitionByDay}, 1000), 'UTC'))` : '';
-  const engine = def.metadata ? `ReplacingMergeTree(version_ms)` : 'MergeTree()';
-  return `CREATE TABLE IF NOT EXISTS ${db}.${name} (${columnsDdl(def)}) ENGINE = ${engine}${partition} ORDER BY (${def.orderBy.join(', ')})`;
+  // plain MergeTree for checkpoints too: every commit's checkpoint row must survive merges,
+  // because orphan detection asks whether a commit_id ever got a checkpoint (a Replacing engine
+  // would drop older rows and make finished commits look orphaned)
+  return `CREATE TABLE IF NOT EXISTS ${db}.${name} (${columnsDdl(def)}) ENGINE = MergeTree()${partition} ORDER BY (${def.orderBy.join(', ')})`;
 }
 
 function fnv1a(text: string): number {
