@@ -31,7 +31,7 @@ export const emulateOptionsSchema = z.object({
    * (`batched`; the final blobs are identical). Realtime always commits per minute.
    */
   commit: z.enum(['minute', 'batched']).optional(),
-  maxPendingBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  maxPendingBytes: z.number().int().positive().default(16 * 1024 * 1024),
   encoder: z.enum(['fast', 'formats', 'json']).default('fast'),
 });
 

@@ -126,8 +126,14 @@ interface SideRt {
   encV: string;
   /** `,src,dst,sport,dport,T|U,dir,A|D` for NSG tuples. */
   midN: string;
-  decision: SideDecision;
-  conn: Connection;
+  /** Tuple fields, kept as primitives so connections and decisions can be collected early. */
+  srcIp: string;
+  dstIp: string;
+  srcPort: number;
+  dstPort: number;
+  protocol: number;
+  direction: 'I' | 'O';
+  encryption: string;
 }
 
 interface Session {
@@ -279,11 +285,16 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       nsgRule: d.nsgRule ?? '',
       nsgRuleOrder: ruleOrder,
       allowed: d.allowed,
-      midV: `${mid}${c.protocol},${dir},`,
-      encV: `,${d.encryption},`,
-      midN: `${mid}${c.protocol === 6 ? 'T' : c.protocol === 17 ? 'U' : c.protocol},${dir},${d.allowed ? 'A' : 'D'}`,
-      decision: d,
-      conn: c,
+      midV: d.vnetStates ? `${mid}${c.protocol},${dir},` : '',
+      encV: encText(d.encryption),
+      midN: d.nsgRecorded ? `${mid}${c.protocol === 6 ? 'T' : c.protocol === 17 ? 'U' : c.protocol},${dir},${d.allowed ? 'A' : 'D'}` : '',
+      srcIp: c.src.ip,
+      dstIp: c.dst.ip,
+      srcPort: c.srcPort,
+      dstPort: c.dstPort,
+      protocol: c.protocol,
+      direction: d.direction,
+      encryption: d.encryption,
     };
   };
 
@@ -496,19 +507,19 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
         }
         let grp = acl.flowGroups[acl.flowGroups.length - 1];
         if (!grp || grp.rule !== g.rule) acl.flowGroups.push((grp = { rule: g.rule, flowTuples: [] }));
-        const c = e.side.conn;
+        const c = e.side;
         const zero = e.st === ST_B || e.st === ST_D;
         grp.flowTuples.push(
           formatVnetTuple({
             time_ms: tsSeconds ? Math.floor(e.ts / 1000) : e.ts,
-            src_ip: c.src.ip,
-            dst_ip: c.dst.ip,
+            src_ip: c.srcIp,
+            dst_ip: c.dstIp,
             src_port: c.srcPort,
             dst_port: c.dstPort,
             protocol: c.protocol,
-            direction: e.side.decision.direction,
+            direction: c.direction,
             state: STATE_CHARS[e.st],
-            encryption: e.side.decision.encryption,
+            encryption: c.encryption,
             packets_s2d: zero ? 0 : e.p1,
             bytes_s2d: zero ? 0 : e.b1,
             packets_d2s: zero ? 0 : e.p2,
@@ -533,17 +544,17 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     for (const e of events) {
       let r = rules[rules.length - 1];
       if (!r || r.rule !== e.side.nsgRule) rules.push((r = { rule: e.side.nsgRule, flows: [{ mac: t.nic.mac, flowTuples: [] }] }));
-      const c = e.side.conn;
+      const c = e.side;
       const open = e.st === ST_B || e.st === ST_D;
       r.flows[0].flowTuples.push(
         formatNsgTuple(fl.version, {
           time_s: Math.floor(e.ts / 1000),
-          src_ip: c.src.ip,
-          dst_ip: c.dst.ip,
+          src_ip: c.srcIp,
+          dst_ip: c.dstIp,
           src_port: c.srcPort,
           dst_port: c.dstPort,
           protocol: c.protocol,
-          direction: e.side.decision.direction,
+          direction: c.direction,
           decision: e.side.allowed ? 'A' : 'D',
           state: e.st === ST_D ? 'B' : (STATE_CHARS[e.st] as 'B' | 'C' | 'E'),
           packets_s2d: open ? null : e.p1,
@@ -590,7 +601,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       if (!d) {
         d = decideFlow(net, judge, profile, { src: c.src, dst: c.dst, key, kind: c.kind, encryption: c.encryption }, orderRand.next, c.startMs);
         if (useCache) {
-          if (decisionCache.size > 20_000) decisionCache.clear();
+          if (decisionCache.size > 5_000) decisionCache.clear();
           decisionCache.set(ck, d);
         }
       }
@@ -658,6 +669,13 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     }
     yield { minute: m, minuteStartMs, blocks, connections: conns.length, tuples: tupleCount.n, newHour };
   }
+}
+
+const encTexts = new Map<string, string>();
+function encText(enc: string): string {
+  let t = encTexts.get(enc);
+  if (t === undefined) encTexts.set(enc, (t = `,${enc},`));
+  return t;
 }
 
 const STATE_CODES = [66, 67, 69, 68]; // B C E D
