@@ -311,6 +311,29 @@ export function checkScenario(s: Scenario, locate: Locate, options: CheckOptions
       fail(locate, ['externalHosts', hi], 'on-premises hosts need `gatewayVnet` (the VNet with the VPN/ExpressRoute gateway)');
   });
 
+  // Regions: Azure only associates an NSG with subnets/NICs of its own region, and a flow log
+  // writes to a storage account in the target's region.
+  const nsgByName = new Map(s.nsgs.map((n) => [n.name.toLowerCase(), n]));
+  const sameRegion = (a: string, b: string) => a.toLowerCase().replace(/\s+/g, '') === b.toLowerCase().replace(/\s+/g, '');
+  s.vnets.forEach((v, vi) =>
+    v.subnets.forEach((sn, si) => {
+      const nsg = sn.nsg ? nsgByName.get(sn.nsg.toLowerCase()) : undefined;
+      if (nsg && !sameRegion(nsg.location, v.location))
+        fail(locate, ['vnets', vi, 'subnets', si, 'nsg'], `NSG ${nsg.name} is in ${nsg.location} but VNet ${v.name} is in ${v.location}`);
+    }),
+  );
+  s.nics.forEach((nic, ni) => {
+    const v = vnetByName.get(nic.vnet.toLowerCase());
+    if (v && !sameRegion(nic.location, v.location)) fail(locate, ['nics', ni, 'location'], `NIC is in ${nic.location} but VNet ${v.name} is in ${v.location}`);
+    const nsg = nic.nsg ? nsgByName.get(nic.nsg.toLowerCase()) : undefined;
+    if (nsg && !sameRegion(nsg.location, nic.location)) fail(locate, ['nics', ni, 'nsg'], `NSG ${nsg.name} is in ${nsg.location} but the NIC is in ${nic.location}`);
+  });
+  s.flowLogs.forEach((f, fi) => {
+    const account = s.storageAccounts.find((a) => a.name.toLowerCase() === f.storageAccount.toLowerCase());
+    if (account && !sameRegion(account.location, f.location))
+      fail(locate, ['flowLogs', fi, 'storageAccount'], `storage account ${account.name} is in ${account.location}; flow logs need one in ${f.location}`);
+  });
+
   // Flow logs
   const nicNames = new Set(s.nics.map((n) => n.name.toLowerCase()));
   const storage = new Set(s.storageAccounts.map((a) => a.name.toLowerCase()));

@@ -253,3 +253,12 @@ describe('address index', () => {
     expect(resolveEndpointRef(scenario, index, 'nothing')).toBeNull();
   });
 });
+
+describe('region checks', () => {
+  it('rejects an NSG from another region on a subnet, and a flow log storage account in another region', () => {
+    const nsgElsewhere = base.replace('  - name: nsg1\n', '  - name: nsg1\n    location: westeurope\n');
+    expect(() => parseScenario(nsgElsewhere, 'r.yaml')).toThrow(/vnets\[0\]\.subnets\[0\]\.nsg: NSG nsg1 is in westeurope but VNet vnet1 is in japaneast/);
+    const storageElsewhere = base.replace('storageAccounts: [{ name: flowlogsst }]', 'storageAccounts: [{ name: flowlogsst, location: eastus }]');
+    expect(() => parseScenario(storageElsewhere, 'r.yaml')).toThrow(/flowLogs\[0\]\.storageAccount: storage account flowlogsst is in eastus/);
+  });
+});
