@@ -156,6 +156,8 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */
   const seen = new Map<string, string>();
   const bytesAtStart = run.sources.map((s) => s.stats.bytesRead);
+  type WorkItem = { source: BlobSource; claims: ClaimBook; blob: BlobInfo; quarantined: Set<string> };
+  let changed: WorkItem[] = [];
 
   async function ingestBlob(
     source: BlobSource,
@@ -169,6 +171,16 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     if (quarantined.has(blob.name)) {
       summary.skippedQuarantined++;
       return;
+    }
+    // The checkpoint remembers the ETag the block list was read at: an unchanged ETag in the
+    // listing means nothing new, so no claim, block list or download is needed. (Folder
+    // checkpoints hold a content fingerprint instead, never equal to a listing's null ETag.)
+    if (blob.etag !== null) {
+      const known = await run.store.getCheckpoint(source.id, blob.name);
+      if (known !== null && known.etag === blob.etag) {
+        seen.set(key, stamp);
+        return;
+      }
     }
     const claim = await claims.claim(blob.name);
     if (claim === null) {
@@ -212,7 +224,11 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       }
       seen.set(key, stamp);
     } catch (err) {
-      if (err instanceof BlobChangedError) return; // picked up again on the next pass
+      if (err instanceof BlobChangedError) {
+        // Re-committed (or recreated) while being read: try again now unless follow mode will.
+        changed.push({ source, claims, blob, quarantined });
+        return;
+      }
       summary.errors++;
       progress.errors++;
       const block =
@@ -255,7 +271,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       progress.blobsListed = 0;
       progress.blobsDone = 0;
       report();
-      const work: { source: BlobSource; claims: ClaimBook; blob: BlobInfo; quarantined: Set<string> }[] = [];
+      const work: WorkItem[] = [];
       for (const source of run.sources) {
         const claims = run.claims?.get(source.id) ?? soloClaims();
         const errors = await run.store.listIngestErrors(source.id);
@@ -276,6 +292,22 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       await forEachLimited(work, settings.concurrency, (w) =>
         ingestBlob(w.source, w.claims, w.blob, w.quarantined),
       );
+      for (
+        let retry = 0;
+        retry < 3 && changed.length > 0 && !settings.follow && !run.signal?.aborted;
+        retry++
+      ) {
+        const again = changed;
+        changed = [];
+        await forEachLimited(again, settings.concurrency, (w) =>
+          ingestBlob(w.source, w.claims, w.blob, w.quarantined),
+        );
+      }
+      if (!settings.follow && changed.length > 0) {
+        summary.errors += changed.length;
+        for (const w of changed) log(`flowlens: ${w.blob.name} kept changing while being read; run again`);
+      }
+      changed = [];
       if (!settings.follow || run.signal?.aborted) break;
       progress.phase = 'waiting';
       report();

@@ -74,6 +74,12 @@ export function containerIdentity(client: ContainerClient): string {
   return url.toString().replace(/\/$/, '');
 }
 
+/** Listings give ETags bare (`0x8D…`), response headers quoted (`"0x8D…"`): compare them bare. */
+export function normalizeEtag(etag: string | undefined | null): string | null {
+  if (!etag) return null;
+  return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}
+
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
 }
@@ -109,7 +115,7 @@ export function openAzureSource(
     return {
       name: item.name,
       size: item.properties.contentLength ?? 0,
-      etag: item.properties.etag ?? null,
+      etag: normalizeEtag(item.properties.etag),
       lastModified: item.properties.lastModified ?? null,
     };
   }
@@ -152,7 +158,7 @@ export function openAzureSource(
     countRequest(stats, 'getBlockList');
     const list = await client.getBlockList('committed');
     const layout = layoutBlocks((list.committedBlocks ?? []).map((b) => ({ id: b.name, size: b.size })));
-    return { layout, etag: list.etag ?? null, size: list.blobContentLength ?? layout.size };
+    return { layout, etag: normalizeEtag(list.etag), size: list.blobContentLength ?? layout.size };
   }
 
   async function download(
@@ -162,7 +168,11 @@ export function openAzureSource(
     etag: string | null,
   ): Promise<Buffer> {
     countRequest(stats, 'download');
-    const response = await client.download(offset, count, etag ? { conditions: { ifMatch: etag } } : {});
+    const response = await client.download(
+      offset,
+      count,
+      etag ? { conditions: { ifMatch: `"${etag}"` } } : {},
+    );
     const body = await readBody(response.readableStreamBody, count);
     stats.bytesRead += body.length;
     return body;
@@ -189,7 +199,11 @@ export function openAzureSource(
       if (statusOf(err) === 404) return;
       throw err;
     }
-    let { layout, etag } = listed;
+    let { layout } = listed;
+    /** ETag the plan was made at: what the checkpoint records (so a later listing ETag that differs means "look again"). */
+    const planEtag = listed.etag;
+    /** ETag downloads are conditioned on; moves forward when an append re-commits the list mid-read. */
+    let readEtag = listed.etag;
     if (layout.head === null) {
       // Uploaded in one piece (no block list): frame records like a folder file.
       if (listed.size === 0) return;
@@ -205,7 +219,7 @@ export function openAzureSource(
         replace: true,
         blocks: [],
         bytes: Buffer.alloc(0),
-        after: { lastBlockId: null, blockCount: 0, byteOffset: headEnd, etag },
+        after: { lastBlockId: null, blockCount: 0, byteOffset: headEnd, etag: planEtag },
       };
       return;
     }
@@ -216,7 +230,7 @@ export function openAzureSource(
       let bytes: Buffer | null = null;
       for (let attempt = 0; bytes === null; attempt++) {
         try {
-          bytes = await download(client, start, end - start, etag);
+          bytes = await download(client, start, end - start, readEtag);
         } catch (err) {
           // 412: the blob was re-committed since the block list was read. Appends keep earlier
           // blocks where they were, so continue if ours are still in place; otherwise try next pass.
@@ -224,7 +238,7 @@ export function openAzureSource(
             if (statusOf(err) === 412 || statusOf(err) === 404) throw new BlobChangedError(blob.name);
             throw err;
           }
-          ({ layout, etag } = await blockLayout(client));
+          ({ layout, etag: readEtag } = await blockLayout(client));
           if (!sameBlocks(layout, blocks, index)) throw new BlobChangedError(blob.name);
         }
       }
@@ -235,7 +249,12 @@ export function openAzureSource(
         replace: plan.replace && first,
         blocks,
         bytes,
-        after: { lastBlockId: last.id, blockCount: index, byteOffset: last.offset + last.size, etag },
+        after: {
+          lastBlockId: last.id,
+          blockCount: index,
+          byteOffset: last.offset + last.size,
+          etag: planEtag,
+        },
       };
       first = false;
     }

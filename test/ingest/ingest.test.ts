@@ -71,6 +71,11 @@ describe('ingest: folder and Azure', () => {
     const third = await runIngest({ sources: [source()], store: incremental, workers: 0, log: () => {} });
     expect(third.blocks).toBe(0);
     expect(counting.requests.filter((r) => r.range !== undefined)).toHaveLength(0);
+    // …and, the listing ETags matching the checkpoints', not even a block list.
+    expect(counting.requests.filter((r) => r.url.includes('comp=blocklist'))).toHaveLength(0);
+    // One listing per flow-log layout prefix (VNet and NSG), nothing else.
+    expect(counting.requests.filter((r) => r.url.includes('comp=list'))).toHaveLength(2);
+    expect(counting.requests).toHaveLength(2);
 
     // One ingest of the full hour (fresh store) and the same blobs from a folder.
     const full = await openStore({ db: join(dir, 'full.duckdb') });
@@ -94,5 +99,5 @@ describe('ingest: folder and Azure', () => {
     expect(Object.values(a.perBlock).every((n) => n === 6)).toBe(true);
     for (const s of [incremental, full, fromFolder]) await s.close();
     await counting.close();
-  });
+  }, 240_000);
 });
