@@ -54,6 +54,7 @@ import {
   scanNsgTupleArray,
   scanVnetTupleArray,
   startBatch,
+  textOf,
   tupleFailureKey,
   type ByteCache,
   type TupleScanContext,
@@ -538,9 +539,12 @@ export function createDecoderInternal(
     switch (ke - ks - 2) {
       case 4:
         if (keyIs(b, ks, ke, K_TIME)) {
-          p = readStringRef(p, 'time');
-          recTime = stringRef;
-          return p;
+          if (b[p] !== QUOTE) throw malformed(`"time" must be a string, found ${describeByte(b[p])}`, p);
+          const e = scanString(b, p, n);
+          // Record times are unique per record: straight into the dictionary, no cache entry.
+          recTime =
+            batch.strings.push(stringHasEscape ? stringValue(b, p, e, true) : textOf(b, p + 1, e - 1)) - 1;
+          return e;
         }
         break;
       case 14:

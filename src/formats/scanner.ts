@@ -108,10 +108,29 @@ function clearCache(cache: ByteCache): void {
   cache.ip4Count = 0;
 }
 
+/**
+ * FNV-1a of the bytes; past 64 bytes (resource IDs) only the first and last 32 bytes and the
+ * length are hashed: lookups compare the full bytes anyway, and long IDs differ at their ends.
+ */
 export function hashBytes(b: Uint8Array, s: number, e: number): number {
   let h = FNV_OFFSET;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
-  return h;
+  if (e - s <= 64) {
+    for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
+    return h;
+  }
+  for (let i = s; i < s + 32; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
+  for (let i = e - 32; i < e; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
+  return Math.imul(h ^ (e - s), FNV_PRIME);
+}
+
+/** Text of `b[s, e)`: ASCII without a decoder call, anything else as UTF-8. */
+export function textOf(b: Uint8Array, s: number, e: number): string {
+  if (e - s <= 64) {
+    let ascii = true;
+    for (let i = s; i < e && ascii; i++) ascii = b[i] < 0x80;
+    if (ascii) return String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
+  }
+  return decoder.decode(b.subarray(s, e));
 }
 
 function growIds(cache: ByteCache): void {
@@ -277,7 +296,7 @@ export function idOfBytes(cache: ByteCache, b: Uint8Array, s: number, e: number,
   cache.flags[id] = 0;
   cache.generation[id] = 0;
   cache.arenaLength += len;
-  cache.strings[id] = decoder.decode(b.subarray(s, e));
+  cache.strings[id] = textOf(b, s, e);
   cache.count = id + 1;
   table[i] = id + 1;
   if (cache.count * 2 > table.length) growTable(cache);
