@@ -90,6 +90,7 @@ export interface MissedFlow {
 
 export interface DemoReport {
   storePath: string;
+  scenarioPath: string;
   emulated: Record<string, EmulateSummary>;
   ingest: IngestSummary;
   formats: FormatRow[];
@@ -396,6 +397,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const nsgMissed = await observeNsgMisses(store, scenario, article, windows[article].from, windows[article].to);
     return {
       storePath,
+      scenarioPath,
       emulated,
       ingest,
       formats,

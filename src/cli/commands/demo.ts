@@ -31,7 +31,7 @@ export function register(program: Command): void {
         log(`demo finished in ${report.seconds.toFixed(1)} s; store: ${report.storePath}`);
         if (opts.serve) {
           const { startDemoConsole } = await import('../../demo/serve.js');
-          await startDemoConsole({ db: report.storePath, port: Number(opts.port), log });
+          await startDemoConsole({ db: report.storePath, scenario: report.scenarioPath, port: Number(opts.port), log });
         }
       }),
     );
