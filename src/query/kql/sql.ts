@@ -102,7 +102,7 @@ function build(g: Gen, plan: Plan): Sel {
     case 'filter': {
       let sel = build(g, plan.input);
       if (!open(sel)) sel = wrap(g, sel);
-      sel.where.push(expr(g, plan.predicate, sel.cols));
+      sel.where.push(predicate(g, plan.predicate, sel.cols));
       return sel;
     }
     case 'project': {
@@ -489,6 +489,33 @@ function expr(g: Gen, e: Expr, cols: Column[]): string {
   }
 }
 
+/**
+ * A condition as the engine's filter needs it: true only when the Kusto value is true (null and
+ * false both drop the row). DuckDB's SQL logic is already three-valued; ClickHouse 18.16 treats
+ * NULL inside and/or/not as false-ish, so there we compile "is true"/"is false" forms.
+ */
+function predicate(g: Gen, e: Expr, cols: Column[]): string {
+  return g.d === 'duckdb' ? expr(g, e, cols) : truth(g, e, cols, true);
+}
+
+/** Non-null 0/1 SQL: whether e is true (polarity) or whether e is false (!polarity). */
+function truth(g: Gen, e: Expr, cols: Column[], polarity: boolean): string {
+  if (e.k === 'fn' && (e.fn === 'and' || e.fn === 'or')) {
+    const l = truth(g, e.args[0], cols, polarity);
+    const r = truth(g, e.args[1], cols, polarity);
+    // is-true of AND / is-false of OR need both; the other two need either.
+    const both = (e.fn === 'and') === polarity;
+    return `(${l} ${both ? 'AND' : 'OR'} ${r})`;
+  }
+  if (e.k === 'fn' && e.fn === 'not') return truth(g, e.args[0], cols, !polarity);
+  const v = expr(g, e, cols);
+  return polarity ? `(ifNull(${v}, 0) = 1)` : `(ifNull(${v}, 1) = 0)`;
+}
+
+function logicValue(g: Gen, e: Expr, cols: Column[]): string {
+  return `multiIf(${truth(g, e, cols, true)}, toNullable(toUInt8(1)), ${truth(g, e, cols, false)}, toNullable(toUInt8(0)), NULL)`;
+}
+
 function lower(g: Gen, s: string): string {
   return g.d === 'duckdb' ? `lower(${s})` : `lowerUTF8(${s})`;
 }
@@ -614,11 +641,10 @@ function fn(g: Gen, e: Extract<Expr, { k: 'fn' }>, cols: Column[]): string {
     case 'ge':
       return `(${a[0]} >= ${a[1]})`;
     case 'and':
-      return `(${a[0]} AND ${a[1]})`;
     case 'or':
-      return `(${a[0]} OR ${a[1]})`;
     case 'not':
-      return `(NOT ${a[0]})`;
+      if (!d) return logicValue(g, e, cols);
+      return e.fn === 'not' ? `(NOT ${a[0]})` : `(${a[0]} ${e.fn.toUpperCase()} ${a[1]})`;
     case 'eq_ci':
       return `(${lower(g, a[0])} = ${lower(g, a[1])})`;
     case 'ne_ci':
@@ -705,10 +731,10 @@ function fn(g: Gen, e: Extract<Expr, { k: 'fn' }>, cols: Column[]): string {
     case 'strlen':
       return d ? `CAST(length(${a[0]}) AS BIGINT)` : `toInt64(lengthUTF8(${a[0]}))`;
     case 'isempty':
-      if (t(0) === 'string' || t(0) === 'guid') return `(${a[0]} IS NULL OR ${a[0]} = '')`;
+      if (t(0) === 'string' || t(0) === 'guid') return d ? `(coalesce(${a[0]}, '') = '')` : `(ifNull(${a[0]}, '') = '')`;
       return `(${a[0]} IS NULL)`;
     case 'isnotempty':
-      if (t(0) === 'string' || t(0) === 'guid') return `(${a[0]} IS NOT NULL AND ${a[0]} <> '')`;
+      if (t(0) === 'string' || t(0) === 'guid') return d ? `(coalesce(${a[0]}, '') <> '')` : `(ifNull(${a[0]}, '') <> '')`;
       return `(${a[0]} IS NOT NULL)`;
     case 'isnull':
       if (t(0) === 'string' || t(0) === 'guid') return d ? 'FALSE' : '0';
@@ -719,12 +745,12 @@ function fn(g: Gen, e: Extract<Expr, { k: 'fn' }>, cols: Column[]): string {
     case 'iif': {
       // ClickHouse needs one branch type (no Int64/Float64 supertype); Kusto already decided it.
       const br = (x: string) => (d || e.type === 'dynamic' ? x : `CAST(${x} AS ${chNullable(e.type)})`);
-      return d ? `(CASE WHEN ${a[0]} THEN ${a[1]} ELSE ${a[2]} END)` : `multiIf(${a[0]}, ${br(a[1])}, ${br(a[2])})`;
+      return d ? `(CASE WHEN ${a[0]} THEN ${a[1]} ELSE ${a[2]} END)` : `multiIf(${predicate(g, e.args[0], cols)}, ${br(a[1])}, ${br(a[2])})`;
     }
     case 'case': {
       const pairs: string[] = [];
       const br = (x: string) => (d || e.type === 'dynamic' ? x : `CAST(${x} AS ${chNullable(e.type)})`);
-      for (let i = 0; i + 1 < a.length; i += 2) pairs.push(d ? `WHEN ${a[i]} THEN ${a[i + 1]}` : `${a[i]}, ${br(a[i + 1])}`);
+      for (let i = 0; i + 1 < a.length; i += 2) pairs.push(d ? `WHEN ${a[i]} THEN ${a[i + 1]}` : `${predicate(g, e.args[i], cols)}, ${br(a[i + 1])}`);
       const other = br(a[a.length - 1]);
       return d ? `(CASE ${pairs.join(' ')} ELSE ${other} END)` : `multiIf(${pairs.join(', ')}, ${other})`;
     }
@@ -855,14 +881,14 @@ function aggregate(g: Gen, a: Aggregate, cols: Column[]): string[] {
     case 'count':
       return [d ? 'count(*)' : 'toInt64(count())'];
     case 'countif':
-      return [d ? `count(*) FILTER (WHERE ${x[0]})` : `toInt64(countIf(ifNull(${x[0]}, 0)))`];
+      return [d ? `count(*) FILTER (WHERE ${x[0]})` : `toInt64(countIf(${predicate(g, a.args[0], cols)}))`];
     case 'sum':
       return [d ? `CAST(sum(${x[0]}) AS ${duckType(a.type)})` : guard(x[0], `CAST(sum(${x[0]}) AS ${chNullable(a.type)})`)];
     case 'sumif':
       return [
         d
           ? `CAST(sum(${x[0]}) FILTER (WHERE ${x[1]}) AS ${duckType(a.type)})`
-          : `if(countIf(${x[1]} AND isNotNull(${x[0]})) = 0, NULL, CAST(sumIf(${x[0]}, ${x[1]}) AS ${chNullable(a.type)}))`,
+          : `if(countIf(${predicate(g, a.args[1], cols)} AND isNotNull(${x[0]})) = 0, NULL, CAST(sumIf(${x[0]}, ${predicate(g, a.args[1], cols)}) AS ${chNullable(a.type)}))`,
       ];
     case 'avg':
       return [d ? `avg(${x[0]})` : guard(x[0], `avg(${x[0]})`)];
