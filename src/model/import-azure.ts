@@ -127,6 +127,8 @@ const T = {
   collection: 'microsoft.network/networkmanagers/securityadminconfigurations/rulecollections',
   adminRule: 'microsoft.network/networkmanagers/securityadminconfigurations/rulecollections/rules',
   flowLog: 'microsoft.network/networkwatchers/flowlogs',
+  /** Read only for `hardwareProfile.vmSize` (VNet encryption capability of the VM's NICs). */
+  vm: 'microsoft.compute/virtualmachines',
 } as const;
 
 /** Placement fields from a resource's ID (and `location`). */
@@ -306,6 +308,13 @@ export function importAzureResources(items: readonly Sourced[], label = 'azure e
     });
   }
 
+  // VM sizes (for the encryption capability of NICs)
+  const vmSizes = new Map<string, string>();
+  for (const { o } of of(T.vm)) {
+    const size = isObj(o.hardwareProfile) ? str(o.hardwareProfile.vmSize) : undefined;
+    if (size && str(o.id)) vmSizes.set((str(o.id) as string).toLowerCase(), size);
+  }
+
   // NICs
   const nics: NonNullable<ScenarioInput['nics']> = [];
   for (const { o, file } of of(T.nic)) {
@@ -338,12 +347,14 @@ export function importAzureResources(items: readonly Sourced[], label = 'azure e
     const nsgId = idOf(o.networkSecurityGroup);
     const nsg = nsgId ? resourceName(nsgId) : nsgByNicId.get(id);
     const vmId = idOf(o.virtualMachine);
+    const vmSize = vmId ? vmSizes.get(vmId.toLowerCase()) : undefined;
     const mac = str(o.macAddress);
     nics.push({
       name: str(o.name) as string,
       ...track(placement(o)),
       ...(str(o.resourceGuid) ? { resourceGuid: str(o.resourceGuid) } : {}),
       ...(vmId ? { vm: resourceName(vmId) } : {}),
+      ...(vmSize ? { vmSize } : {}),
       vnet: parentName(subnetRef, 'virtualNetworks') as string,
       subnet: resourceName(subnetRef),
       privateIps: ips,

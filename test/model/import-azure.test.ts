@@ -69,7 +69,9 @@ describe('import azure', () => {
       expect(web1).toMatchObject({ vm: 'web1', mac: '000D3A51AB01', nsg: 'nsg-web1-nic', asgs: ['asg-web'], acceleratedNetworking: true, publicIp: { ipAddress: '20.48.1.4' } });
       expect(s.privateEndpoints).toEqual([expect.objectContaining({ name: 'pe-st', ip: '10.10.9.4', vnet: 'vnet-hub', subnet: 'snet-pe' })]);
       expect(notes.some((n) => n.includes('pe-st.nic'))).toBe(true);
-      expect(ignored).toEqual([expect.objectContaining({ type: 'Microsoft.Compute/virtualMachines', name: 'web1' })]);
+      expect(ignored).toEqual([expect.objectContaining({ type: 'Microsoft.Network/routeTables', name: 'rt-spoke' })]);
+      // The VM resource is read for its size only.
+      expect(web1.vmSize).toBe('Standard_D2s_v5');
       expect(s.flowLogs.map((f) => [f.name, f.scope, f.target, f.networkWatcher.name, f.networkWatcher.resourceGroup])).toEqual([
         ['vnet-hub-rg-prod-flowlog', 'vnet', 'vnet-hub', 'NetworkWatcher_japaneast', 'NetworkWatcherRG'],
         ['nsg-web-rg-prod-flowlog', 'nsg', 'nsg-web', 'NetworkWatcher_japaneast', 'NetworkWatcherRG'],
