@@ -8,6 +8,12 @@ export const ingestOptionsSchema = z.object({
   follow: z.boolean().default(false),
   /** Pause between passes in follow mode. */
   intervalMs: z.number().int().min(0).default(10_000),
+  /** In follow mode after the first pass, list only hour partitions ending within this window. */
+  followWindowMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .default(2 * 3_600_000),
   /** Only blobs whose hour bucket overlaps [since, until). */
   since: z.date().optional(),
   until: z.date().optional(),

@@ -156,6 +156,16 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */
   const seen = new Map<string, string>();
   const bytesAtStart = run.sources.map((s) => s.stats.bytesRead);
+  /**
+   * After the first pass of follow mode, list only hours that can still grow: Azure appends to
+   * the current hour's blob (and, around the hour boundary, the previous one), so older
+   * partitions are pruned unless `--since` asks for a later start anyway.
+   */
+  const passSince = (pass: number): Date | undefined => {
+    if (!settings.follow || pass === 1) return settings.since;
+    const recent = new Date(Date.now() - settings.followWindowMs);
+    return settings.since && settings.since > recent ? settings.since : recent;
+  };
   type WorkItem = { source: BlobSource; claims: ClaimBook; blob: BlobInfo; quarantined: Set<string> };
   let changed: WorkItem[] = [];
 
@@ -282,7 +292,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
             await run.store.clearIngestErrors(source.id, e.blob);
           } else quarantined.add(e.blob);
         }
-        for await (const blob of source.list({ since: settings.since, until: settings.until })) {
+        for await (const blob of source.list({ since: passSince(pass), until: settings.until })) {
           work.push({ source, claims, blob, quarantined });
           progress.blobsListed++;
         }

@@ -10,7 +10,13 @@ import { runIngest, type IngestProgress } from '../../src/ingest/index.js';
 import { appendContainer, type TestLogSpec } from './support/writer.js';
 import { digestStore } from './support/digest.js';
 
-const spec: TestLogSpec = { blobs: 3, tuplesPerRecord: 5, seed: 8 };
+// The current hour: after its first pass, follow mode lists only hours that can still grow.
+const spec: TestLogSpec = {
+  blobs: 3,
+  tuplesPerRecord: 5,
+  seed: 8,
+  hourStart: Math.floor(Date.now() / 3_600_000) * 3_600_000,
+};
 const CONTAINER = 'insights-logs-flowlogflowevent';
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
