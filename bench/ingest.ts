@@ -1,10 +1,10 @@
 /**
- * bench:ingest — a folder of emulated VNet flow-log blobs (≥ 5M tuples by default) into DuckDB:
+ * bench:ingest — a folder of emulated VNet flow-log blobs (≥ 5M VNet tuples with the default 4100 NICs × 1h) into DuckDB:
  * raw tuples + Traffic Analytics aggregates through `runIngest` (block deltas, worker-thread
  * decoding, one commit per chunk with its checkpoint), against the baseline in the same run:
  * DuckDB `read_json` + `unnest` + `INSERT … SELECT` of the same rows into a fresh file.
  * Last stdout line with --json: one JSON object (tuples_per_s, baseline_tuples_per_s, ratio, peak_rss_mb).
- * Usage: npm run bench:ingest -- [--nics 2600] [--duration 1h] [--workers 1] [--no-analytics] [--json]
+ * Usage: npm run bench:ingest -- [--nics 4100] [--duration 1h] [--workers 1] [--no-analytics] [--json]
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -21,7 +21,7 @@ const arg = (name: string, def: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : def;
 };
-const nics = Number(arg('--nics', '2600'));
+const nics = Number(arg('--nics', '4100'));
 const duration = arg('--duration', '1h');
 const workers = Number(arg('--workers', '1'));
 const analytics = !args.includes('--no-analytics');
