@@ -30,7 +30,6 @@ import {
   nsgRuleHeader,
   putByte,
   putBytes,
-  putAscii,
   putUint,
   takeBytes,
   vnetRecordTemplate,
@@ -56,6 +55,8 @@ export interface EngineOptions {
    * record objects through `JSON.stringify` (the benchmark's baseline). All three write the same bytes.
    */
   encoder?: EncoderName;
+  /** When given, milliseconds spent encoding records are added to `encodeMs` (benchmarks). */
+  timings?: { encodeMs: number };
 }
 
 export interface EmittedBlock {
@@ -120,12 +121,15 @@ interface SideRt {
   nsgRule: string;
   nsgRuleOrder: number;
   allowed: boolean;
-  /** `,src,dst,sport,dport,proto,dir,` for VNet tuples. */
-  midV: string;
+  /**
+   * `,src,dst,sport,dport,proto,dir,` for VNet tuples, as bytes: template strings are V8 ropes,
+   * and reading a rope char by char is slow, so each side's constant text is encoded once.
+   */
+  midV: Buffer;
   /** `,enc,` for VNet tuples. */
-  encV: string;
+  encV: Buffer;
   /** `,src,dst,sport,dport,T|U,dir,A|D` for NSG tuples. */
-  midN: string;
+  midN: Buffer;
   /** Tuple fields, kept as primitives so connections and decisions can be collected early. */
   srcIp: string;
   dstIp: string;
@@ -175,6 +179,7 @@ export function recordTimeText(ms: number, extra4: number): string {
 export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOptions): Generator<MinuteResult> {
   const { startMs, durationMinutes, profile, seed } = options;
   const encoder = options.encoder ?? 'fast';
+  const timings = options.timings;
   const endMs = startMs + durationMinutes * 60_000;
   const sources = buildTrafficSources(net, seed, startMs, endMs);
   const intervalMs = profile.continuingIntervalMinutes * 60_000;
@@ -285,9 +290,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       nsgRule: d.nsgRule ?? '',
       nsgRuleOrder: ruleOrder,
       allowed: d.allowed,
-      midV: d.vnetStates ? `${mid}${c.protocol},${dir},` : '',
+      midV: d.vnetStates ? Buffer.from(`${mid}${c.protocol},${dir},`, 'latin1') : EMPTY,
       encV: encText(d.encryption),
-      midN: d.nsgRecorded ? `${mid}${c.protocol === 6 ? 'T' : c.protocol === 17 ? 'U' : c.protocol},${dir},${d.allowed ? 'A' : 'D'}` : '',
+      midN: d.nsgRecorded ? Buffer.from(`${mid}${c.protocol === 6 ? 'T' : c.protocol === 17 ? 'U' : c.protocol},${dir},${d.allowed ? 'A' : 'D'}`, 'latin1') : EMPTY,
       srcIp: c.src.ip,
       dstIp: c.dst.ip,
       srcPort: c.srcPort,
@@ -391,7 +396,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     if (!isFirst) putByte(w, 44);
     putBytes(w, t.template.beforeTime);
     ensure(w, 40);
-    putAscii(w, timeText);
+    w.pos += w.buf.write(timeText, w.pos, 'latin1');
     putBytes(w, t.template.afterTime);
     if (t.kind === 'vnet') {
       let acl = -1;
@@ -451,11 +456,11 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     ensure(w, 256);
     w.buf[w.pos++] = 34;
     putUint(w, tsSeconds ? Math.floor(e.ts / 1000) : e.ts);
-    putAscii(w, side.midV);
+    putBytes(w, side.midV);
     w.buf[w.pos++] = STATE_CODES[e.st];
-    putAscii(w, side.encV);
+    putBytes(w, side.encV);
     if (e.st === ST_B || e.st === ST_D) {
-      w.pos += w.buf.write('0,0,0,0', w.pos, 'latin1');
+      putBytes(w, ZERO_COUNTERS);
     } else {
       putUint(w, e.p1);
       w.buf[w.pos++] = 44;
@@ -473,12 +478,12 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     ensure(w, 256);
     w.buf[w.pos++] = 34;
     putUint(w, Math.floor(e.ts / 1000));
-    putAscii(w, e.side.midN);
+    putBytes(w, e.side.midN);
     if (version === 2) {
       w.buf[w.pos++] = 44;
       // NSG v2 has no D state: a denied attempt is `…,D,B,,,,`.
       w.buf[w.pos++] = e.st === ST_D ? 66 : STATE_CODES[e.st];
-      if (e.st === ST_B || e.st === ST_D) w.pos += w.buf.write(',,,,', w.pos, 'latin1');
+      if (e.st === ST_B || e.st === ST_D) putBytes(w, EMPTY_COUNTERS);
       else {
         w.buf[w.pos++] = 44;
         putUint(w, e.p1);
@@ -653,7 +658,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       const recordMs = Math.min(minuteStartMs + 59_999, Math.max(minuteStartMs + 59_000 + timeRand.int(0, 999), maxTs + 1));
       const timeText = recordTimeText(recordMs, timeRand.int(0, 9999));
       const before = tupleCount.n;
+      const t0 = timings ? performance.now() : 0;
       const bytes = blockFor(t, minuteStartMs, timeText, tupleCount);
+      if (timings) timings.encodeMs += performance.now() - t0;
       blocks.push({
         kind: t.kind,
         container: t.container,
@@ -671,12 +678,15 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   }
 }
 
-const encTexts = new Map<string, string>();
-function encText(enc: string): string {
+const EMPTY = Buffer.alloc(0);
+const encTexts = new Map<string, Buffer>();
+function encText(enc: string): Buffer {
   let t = encTexts.get(enc);
-  if (t === undefined) encTexts.set(enc, (t = `,${enc},`));
+  if (t === undefined) encTexts.set(enc, (t = Buffer.from(`,${enc},`, 'latin1')));
   return t;
 }
+const ZERO_COUNTERS = Buffer.from('0,0,0,0', 'latin1');
+const EMPTY_COUNTERS = Buffer.from(',,,,', 'latin1');
 
 const STATE_CODES = [66, 67, 69, 68]; // B C E D
 const CLOSE_GROUP = Buffer.from(']}', 'latin1');

@@ -116,7 +116,7 @@ export async function emulate(
   sink: BlobSink,
   input: EmulateOptionsInput = {},
   hooks: EmulateHooks = {},
-  extra: { serviceTags?: ServiceTagSet } = {},
+  extra: { serviceTags?: ServiceTagSet; timings?: { encodeMs: number } } = {},
 ): Promise<EmulateSummary> {
   const p = prepareEmulation(scenario, input, extra);
   const { options } = p;
@@ -144,6 +144,7 @@ export async function emulate(
     profile: p.profile,
     seed: p.seed,
     encoder: options.encoder,
+    timings: extra.timings,
   });
   let currentHour = '';
   for (const minute of stream) {
