@@ -84,6 +84,8 @@ const NON_INTERNET = [
   '172.16.0.0/12',
   '192.168.0.0/16',
   '224.0.0.0/3',
+  // 168.63.129.16 is the host's virtual IP, not an internet address (flowlens choice, UNCONFIRMED).
+  '168.63.129.16/32',
 ].map((c) => parseIpv4Cidr(c) as Ipv4Range);
 
 function flat(ranges: readonly Ipv4Range[]): FlatRanges {

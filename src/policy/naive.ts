@@ -26,7 +26,7 @@ export interface NaiveVerdict {
   dstRecorded: string | null;
 }
 
-const PRIVATE = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/3'];
+const PRIVATE = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/3', '168.63.129.16/32'];
 
 function inCidr(ip: string, cidr: string): boolean {
   const r = parseIpv4Cidr(cidr);

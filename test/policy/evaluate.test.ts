@@ -291,3 +291,19 @@ describe('effective rules', () => {
     expect(e.outbound.map((p) => p.nsg)).toEqual(['nsg-nic-web1', 'nsg-subnet-web']);
   });
 });
+
+describe('Azure host address', () => {
+  it('is not part of Internet: a deny-from-Internet rule does not block health probes', async () => {
+    const { validateScenario } = await import('../../src/model/index.js');
+    const { scenario } = validateScenario({
+      defaults: { resourceGroup: 'rg', location: 'westeurope' },
+      subscriptions: [{ id: '0a0b0c0d-0000-4000-8000-000000000009' }],
+      vnets: [{ name: 'v', addressSpace: ['10.5.0.0/16'], subnets: [{ name: 's', addressPrefix: '10.5.0.0/24', nsg: 'n' }] }],
+      nsgs: [{ name: 'n', securityRules: [{ name: 'deny-internet', priority: 100, direction: 'Inbound', access: 'Deny', protocol: '*', sourceAddressPrefix: 'Internet', destinationAddressPrefix: '*' }] }],
+      nics: [{ name: 'nic', vnet: 'v', subnet: 's', privateIps: ['10.5.0.4'] }],
+    });
+    const p = compilePolicy(scenario);
+    expect(evaluate(p, tcp('168.63.129.16', '10.5.0.4', 80)).recordedRule?.flowLogName).toBe('DefaultRule_AllowAzureLoadBalancerInBound');
+    expect(evaluate(p, tcp('52.1.2.3', '10.5.0.4', 80)).recordedRule?.flowLogName).toBe('UserRule_deny-internet');
+  });
+});
