@@ -80,9 +80,16 @@ export function renderDemoReport(report: DemoReport): string {
   out.push('');
   out.push('4. What the NSG flow logs missed here (connections seen by VNet flow logs vs NSG flow logs)');
   if (report.nsgMissed.length === 0) out.push('nothing');
-  for (const m of report.nsgMissed) {
-    const why = m.reasons.length > 0 ? ` — ${m.reasons.join('; ')}` : '';
-    out.push(`- ${m.pattern}: ${m.flow}: VNet ${m.vnetConnections}, NSG ${m.nsgConnections}${why}`);
+  // A generator that hits every NIC (encryption noise, scanners) is one line, not one per NIC.
+  const byPattern = new Map<string, typeof report.nsgMissed>();
+  for (const m of report.nsgMissed) byPattern.set(m.pattern, [...(byPattern.get(m.pattern) ?? []), m]);
+  for (const [pattern, group] of byPattern) {
+    const vnet = group.reduce((n, m) => n + m.vnetConnections, 0);
+    const nsg = group.reduce((n, m) => n + m.nsgConnections, 0);
+    const flow = group.length === 1 ? group[0].flow : `${group[0].flow.split(' → ')[0]} → ${group.length} destinations`;
+    const reasons = [...new Set(group.flatMap((m) => m.reasons.map((r) => (group.length === 1 ? r : r.replace(/^at [^:]+: /, '')))))];
+    const why = reasons.length > 0 ? ` — ${reasons.join('; ')}` : '';
+    out.push(`- ${pattern}: ${flow}: VNet ${vnet}, NSG ${nsg} connections${why}`);
   }
   return out.join('\n');
 }
