@@ -24,16 +24,8 @@ import { FlowLogFormatError } from '../errors.js';
 import { allocateFlowBatch, capacityOf, NULL_REF, type FlowBatch } from './flowbatch.js';
 import type { FlowLogRecord } from './records.js';
 import {
-  BACKSLASH,
-  COLON,
-  COMMA,
   FALLBACK,
-  LBRACE,
-  LBRACKET,
   NEED_MORE,
-  QUOTE,
-  RBRACE,
-  RBRACKET,
   describeByte,
   isMalformed,
   malformed,
@@ -162,6 +154,15 @@ const FAMILY_NONE = 0;
 const FAMILY_VNET = 4;
 const FAMILY_NSG = 1;
 
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
 
 // Local copies of the JSON helpers used per key and per record: module bindings cost a call each
 // under some loaders (tsx), and these run often enough for that to show.

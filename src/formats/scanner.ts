@@ -24,9 +24,7 @@
 import type { FlowBatch } from './flowbatch.js';
 import {
   FALLBACK,
-  LBRACKET,
   NEED_MORE,
-  RBRACKET,
   describeByte,
   malformed,
   scanString,
@@ -34,6 +32,9 @@ import {
   stringValue,
 } from './json.js';
 import { KNOWN_ENCRYPTION_VALUES } from './records.js';
+
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
 
 export const FNV_OFFSET = 0x811c9dc5 | 0;
 export const FNV_PRIME = 0x01000193;
