@@ -8,6 +8,7 @@ import { formatTable, recorded } from './support/report.js';
 import { LONG } from './support/mode.js';
 import './hostile.js';
 import './hostile-query.js';
+import './fuzz.js';
 
 afterAll(() => {
   const table = formatTable(recorded());
