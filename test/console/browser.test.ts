@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser.
 /**
  * The console in a real Chromium against a DuckDB store filled from examples/hub-spoke.yaml
  * (emulate → ingest → analytics): every view renders, and the numbers it shows equal

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Code inside page.evaluate() runs in the browser.
 /**
  * Live updates end to end: the emulator writes blocks in (accelerated) real time, ingestion
  * follows them into the store, and the Overview open in Chromium changes without a reload
