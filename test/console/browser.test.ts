@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // Code inside page.evaluate() runs in the browser.
 /**
  * The console in a real Chromium against a DuckDB store filled from examples/hub-spoke.yaml

@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // Code inside page.evaluate() runs in the browser.
 /**
  * Live updates end to end: the emulator writes blocks in (accelerated) real time, ingestion
