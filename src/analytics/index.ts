@@ -45,4 +45,4 @@ export {
 } from './sources.js';
 export { createPrefixTable, parseIp, parsePrefix, type ParsedIp } from './prefix.js';
 export { analyticsOptionsSchema, loadAnalyticsContext, type AnalyticsOptions } from './config.js';
-export { topologyFromScenario, loadTopologyFromScenario } from './scenario.js';
+export { topologyFromScenario, loadTopologyFromScenario, topologyRows } from './scenario.js';

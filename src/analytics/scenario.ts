@@ -13,6 +13,7 @@ import {
   type Scenario,
   type ServiceTagSet,
 } from '../model/index.js';
+import type { TableRows } from '../store/types.js';
 import { createStaticTopology, type StaticTopology, type TopologyLookup } from './topology.js';
 
 export function topologyFromScenario(s: Scenario, serviceTags?: ServiceTagSet): TopologyLookup {
@@ -109,4 +110,71 @@ export function topologyFromScenario(s: Scenario, serviceTags?: ServiceTagSet): 
 export function loadTopologyFromScenario(file: string): TopologyLookup {
   const loaded = loadScenario(file);
   return topologyFromScenario(loaded.scenario, loaded.serviceTags);
+}
+
+/**
+ * NTATopologyDetails-shaped rows (spec §4) for a scenario: one per VNet, subnet, NIC and NSG,
+ * for `Store.replaceTopology`. Names follow the TA formats (`<RG>/<Name>`, `<RG>/<VNet>/<Subnet>`).
+ */
+export function topologyRows(s: Scenario, processedMs = Date.now()): TableRows {
+  const rows: Array<Record<string, string>> = [];
+  const row = (r: Partial<Record<string, string>>) =>
+    rows.push({
+      name: '',
+      resource_type: '',
+      subscription: '',
+      resource_group: '',
+      region: '',
+      address_prefixes: '',
+      private_ips: '',
+      public_ips: '',
+      mac: '',
+      virtual_machine: '',
+      virtual_network: '',
+      subnetwork: '',
+      nsg: '',
+      ...r,
+    } as Record<string, string>);
+  for (const v of s.vnets) {
+    row({ name: `${v.resourceGroup}/${v.name}`, resource_type: 'VirtualNetwork', subscription: v.subscription, resource_group: v.resourceGroup, region: v.location, address_prefixes: v.addressSpace.join(' '), virtual_network: v.name });
+    for (const sn of v.subnets) {
+      row({
+        name: `${v.resourceGroup}/${v.name}/${sn.name}`,
+        resource_type: 'Subnet',
+        subscription: v.subscription,
+        resource_group: v.resourceGroup,
+        region: v.location,
+        address_prefixes: sn.addressPrefixes.join(' '),
+        virtual_network: v.name,
+        subnetwork: `${v.resourceGroup}/${v.name}/${sn.name}`,
+        nsg: sn.nsg ?? '',
+      });
+    }
+  }
+  for (const n of s.nics) {
+    const vnet = s.vnets.find((v) => v.name.toLowerCase() === n.vnet.toLowerCase());
+    row({
+      name: `${n.resourceGroup}/${n.name}`,
+      resource_type: 'NetworkInterface',
+      subscription: n.subscription,
+      resource_group: n.resourceGroup,
+      region: n.location,
+      private_ips: n.privateIps.join(' '),
+      public_ips: n.publicIp?.ipAddress ?? '',
+      mac: n.mac ?? '',
+      virtual_machine: n.vm ? `${n.resourceGroup}/${n.vm}` : '',
+      virtual_network: n.vnet,
+      subnetwork: vnet ? `${vnet.resourceGroup}/${vnet.name}/${n.subnet}` : n.subnet,
+      nsg: n.nsg ?? '',
+    });
+  }
+  for (const g of s.nsgs) {
+    row({ name: `${g.resourceGroup}/${g.name}`, resource_type: 'NetworkSecurityGroup', subscription: g.subscription, resource_group: g.resourceGroup, region: g.location, nsg: g.name });
+  }
+  const columns: TableRows['columns'] = { processed_ms: rows.map(() => processedMs) };
+  for (const key of Object.keys(rows[0] ?? {})) columns[key] = rows.map((r) => r[key]);
+  if (rows.length === 0) {
+    for (const key of ['name', 'resource_type', 'subscription', 'resource_group', 'region', 'address_prefixes', 'private_ips', 'public_ips', 'mac', 'virtual_machine', 'virtual_network', 'subnetwork', 'nsg']) columns[key] = [];
+  }
+  return { table: 'ta_topology', length: rows.length, columns };
 }

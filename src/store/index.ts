@@ -9,7 +9,7 @@ import type { Store } from './types.js';
 
 export * from './types.js';
 export * from './config.js';
-export { ALL_TABLES, FLOW_TUPLES, TA_FLOW_PARTIALS, TA_IP_PARTIALS, PUBLIC_TABLES, tableDef } from './schema.js';
+export { ALL_TABLES, FLOW_TUPLES, TA_FLOW_PARTIALS, TA_IP_PARTIALS, TA_TOPOLOGY, PUBLIC_TABLES, tableDef } from './schema.js';
 export type { TableDef, ColumnDef, ColumnKind, PublicTable } from './schema.js';
 export { openDuckDbStore } from './duckdb/store.js';
 

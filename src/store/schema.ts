@@ -207,6 +207,33 @@ export const INGEST_ERRORS: TableDef = {
   metadata: true,
 };
 
+/**
+ * Topology rows (NTATopologyDetails, spec §4): the resources enrichment knows, replaced whole by
+ * `Store.replaceTopology` (a snapshot, like Traffic Analytics' 6-hourly discovery).
+ */
+export const TA_TOPOLOGY: TableDef = {
+  name: 'ta_topology',
+  columns: [
+    { name: 'processed_ms', kind: 'ts_ms' },
+    { name: 'name', kind: 'str' },
+    { name: 'resource_type', kind: 'str' },
+    { name: 'subscription', kind: 'str' },
+    { name: 'resource_group', kind: 'str' },
+    { name: 'region', kind: 'str' },
+    { name: 'address_prefixes', kind: 'str' },
+    { name: 'private_ips', kind: 'str' },
+    { name: 'public_ips', kind: 'str' },
+    { name: 'mac', kind: 'str' },
+    { name: 'virtual_machine', kind: 'str' },
+    { name: 'virtual_network', kind: 'str' },
+    { name: 'subnetwork', kind: 'str' },
+    { name: 'nsg', kind: 'str' },
+  ],
+  orderBy: ['resource_type', 'name'],
+  lineage: false,
+  metadata: true,
+};
+
 /** Tables whose rows arrive through `StoreCommit.derived` (analytics output). */
 export const DERIVED_TABLES: readonly TableDef[] = [TA_FLOW_PARTIALS, TA_IP_PARTIALS];
 
@@ -216,6 +243,7 @@ export const ALL_TABLES: readonly TableDef[] = [
   TA_IP_PARTIALS,
   CHECKPOINTS,
   INGEST_ERRORS,
+  TA_TOPOLOGY,
 ];
 
 export function tableDef(name: string): TableDef {
@@ -230,6 +258,7 @@ export const PUBLIC_TABLES = [
   'NTANetAnalytics',
   'AzureNetworkAnalytics_CL',
   'NTAIpDetails',
+  'NTATopologyDetails',
 ] as const;
 export type PublicTable = (typeof PUBLIC_TABLES)[number];
 
@@ -239,6 +268,7 @@ export const PUBLIC_TABLE_TIME: Record<PublicTable, string> = {
   NTANetAnalytics: 'FlowIntervalStartTime',
   AzureNetworkAnalytics_CL: 'FlowIntervalStartTime_t',
   NTAIpDetails: 'FlowIntervalStartTime',
+  NTATopologyDetails: 'TimeProcessed',
 };
 
 export function publicTable(name: string): PublicTable {

@@ -123,6 +123,8 @@ export interface Store {
   /** Read-only SQL in the store's dialect. */
   query(sql: string): Promise<QueryResult>;
   info(): StoreInfo;
+  /** Replaces the topology snapshot (`ta_topology` rows, shown as NTATopologyDetails). */
+  replaceTopology(rows: TableRows): Promise<void>;
   /** Writes a readable table to a Parquet or CSV file. */
   exportTable(request: ExportRequest): Promise<ExportResult>;
   close(): Promise<void>;

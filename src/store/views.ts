@@ -382,11 +382,33 @@ export function flowTuplesView(d: ViewDialect): string {
   FROM ${d.table('flow_tuples')} AS t${d.dictionaryScope}`;
 }
 
+export function ntaTopologyView(d: ViewDialect): string {
+  return `SELECT
+    ${d.timestamp('processed_ms')} AS TimeGenerated,
+    ${d.timestamp('processed_ms')} AS TimeProcessed,
+    'Topology' AS SubType,
+    name AS Name,
+    resource_type AS AzureResourceType,
+    subscription AS Subscription,
+    resource_group AS ResourceGroup,
+    region AS Region,
+    address_prefixes AS AddressPrefixes,
+    private_ips AS PrivateIpAddresses,
+    public_ips AS PublicIpAddresses,
+    mac AS MacAddress,
+    virtual_machine AS VirtualMachine,
+    virtual_network AS VirtualNetwork,
+    subnetwork AS Subnetwork,
+    nsg AS Nsg
+  FROM ${d.table('ta_topology')}`;
+}
+
 export function viewDefinitions(d: ViewDialect, intervalMinutes: number): Array<[name: string, select: string]> {
   return [
     ['FlowTuples', flowTuplesView(d)],
     ['NTANetAnalytics', ntaNetAnalyticsView(d, intervalMinutes)],
     ['AzureNetworkAnalytics_CL', azureNetworkAnalyticsView(d, intervalMinutes)],
     ['NTAIpDetails', ntaIpDetailsView(d, intervalMinutes)],
+    ['NTATopologyDetails', ntaTopologyView(d)],
   ];
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyze, createAnalyticsContext, parseIp, topologyFromScenario, type TopologyLookup } from '../../src/analytics/index.js';
+import { analyze, createAnalyticsContext, parseIp, topologyFromScenario, topologyRows, type TopologyLookup } from '../../src/analytics/index.js';
 import { emulateMinutes } from '../../src/emulator/index.js';
 import { decodeBuffer, HEAD_BLOCK, TAIL_BLOCK } from '../../src/formats/index.js';
 import { loadScenario } from '../../src/model/index.js';
@@ -11,6 +11,7 @@ const SCENARIO = fileURLToPath(new URL('../../examples/hub-spoke.yaml', import.m
 let store: Store;
 let topology: TopologyLookup;
 let rows: Record<string, unknown>[];
+let scenario: ReturnType<typeof loadScenario>['scenario'];
 
 async function all(sql: string): Promise<Record<string, unknown>[]> {
   const r = await store.query(sql);
@@ -19,6 +20,7 @@ async function all(sql: string): Promise<Record<string, unknown>[]> {
 
 beforeAll(async () => {
   const loaded = loadScenario(SCENARIO);
+  scenario = loaded.scenario;
   topology = topologyFromScenario(loaded.scenario, loaded.serviceTags);
   const ctx = createAnalyticsContext({ topology });
   store = await openStore({ db: ':memory:' });
@@ -89,5 +91,26 @@ describe('enrichment of emulated examples/hub-spoke.yaml traffic', () => {
     const nsgRows = rows.filter((r) => /^(UserRule|DefaultRule)_/.test(String(r.AclRule)));
     expect(nsgRows.length).toBeGreaterThan(0);
     for (const r of nsgRows) expect(r.AclGroup, String(r.AclRule)).toMatch(/^[^/]+\/[^/]+\/nsg-[a-z-]+$/);
+  });
+});
+
+describe('topology rows (NTATopologyDetails)', () => {
+  it('writes one row per VNet, subnet, NIC and NSG, and a second snapshot replaces the first', async () => {
+    const processed = Date.UTC(2025, 0, 6, 0, 0, 0);
+    await store.replaceTopology(topologyRows(scenario, processed));
+    await store.replaceTopology(topologyRows(scenario, processed));
+    const counts = await all('SELECT AzureResourceType, count(*) AS n FROM NTATopologyDetails GROUP BY AzureResourceType ORDER BY AzureResourceType');
+    expect(counts).toEqual([
+      { AzureResourceType: 'NetworkInterface', n: scenario.nics.length },
+      { AzureResourceType: 'NetworkSecurityGroup', n: scenario.nsgs.length },
+      { AzureResourceType: 'Subnet', n: scenario.vnets.reduce((a, v) => a + v.subnets.length, 0) },
+      { AzureResourceType: 'VirtualNetwork', n: scenario.vnets.length },
+    ]);
+    const web1 = scenario.nics.find((n) => n.name === 'web1-nic')!;
+    const nic = await all(`SELECT VirtualMachine, PrivateIpAddresses, PublicIpAddresses, Subnetwork, Nsg, epoch_ms(TimeProcessed) AS t
+      FROM NTATopologyDetails WHERE Name = '${web1.resourceGroup}/web1-nic'`);
+    expect(nic).toEqual([
+      { VirtualMachine: `${web1.resourceGroup}/web1`, PrivateIpAddresses: '10.20.1.4', PublicIpAddresses: '20.50.1.4', Subnetwork: `${scenario.vnets.find((v) => v.name === 'vnet-spoke-web')!.resourceGroup}/vnet-spoke-web/snet-web`, Nsg: web1.nsg ?? '', t: processed },
+    ]);
   });
 });

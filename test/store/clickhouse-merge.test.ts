@@ -44,3 +44,22 @@ describe('ClickHouse single server: commits survive background merges', () => {
     expect(await sql(`SELECT engine FROM system.tables WHERE database = 'flowlens_merge_test' AND name = 'flow_tuples'`)).toBe('MergeTree');
   });
 });
+
+describe('ClickHouse topology snapshot', () => {
+  it('replaceTopology swaps the snapshot shown by NTATopologyDetails', async () => {
+    const snap = (names: string[]) => ({
+      table: 'ta_topology',
+      length: names.length,
+      columns: Object.fromEntries([
+        ['processed_ms', names.map(() => Date.UTC(2026, 0, 1))],
+        ['name', names],
+        ...['resource_type', 'subscription', 'resource_group', 'region', 'address_prefixes', 'private_ips', 'public_ips', 'mac', 'virtual_machine', 'virtual_network', 'subnetwork', 'nsg'].map(
+          (c) => [c, names.map(() => (c === 'resource_type' ? 'NetworkInterface' : ''))],
+        ),
+      ]),
+    });
+    await store.replaceTopology(snap(['rg/a-nic', 'rg/b-nic']));
+    await store.replaceTopology(snap(['rg/c-nic']));
+    expect((await store.query('SELECT Name, AzureResourceType FROM NTATopologyDetails')).rows).toEqual([['rg/c-nic', 'NetworkInterface']]);
+  });
+});

@@ -31,6 +31,7 @@ import {
   INGEST_ERRORS,
   PUBLIC_TABLE_TIME,
   publicTable,
+  TA_TOPOLOGY,
   tableDef,
   type ColumnDef,
   type ColumnKind,
@@ -311,6 +312,8 @@ export async function openClickHouseStore(options: ClickHouseStoreOptions): Prom
           await command(client, `CREATE TABLE IF NOT EXISTS ${db}.${ABORTED} (commit_id String) ENGINE = MergeTree() ORDER BY commit_id`);
         }
         for (const [name, sql] of viewDefinitions(dialect, intervalMinutes)) {
+          // the topology snapshot is metadata: it lives (and is viewed) on the first server only
+          if (name === 'NTATopologyDetails' && client !== meta) continue;
           await command(client, `DROP TABLE IF EXISTS ${db}.${name}`);
           await command(client, `CREATE VIEW ${db}.${name} AS ${sql}`);
         }
@@ -389,6 +392,12 @@ export async function openClickHouseStore(options: ClickHouseStoreOptions): Prom
     },
     info(): StoreInfo {
       return { dialect: 'clickhouse', intervalMinutes, location: urls.join(',') };
+    },
+    async replaceTopology(topology: TableRows) {
+      // a snapshot on the metadata server: drop the old one (awaited mutation), insert the new
+      await command(meta, `ALTER TABLE ${db}.${TA_TOPOLOGY.name} DELETE WHERE 1 = 1`);
+      await waitForMutations(meta, TA_TOPOLOGY.name);
+      if (topology.length > 0) await insertTsv(meta, `${db}.${TA_TOPOLOGY.name}`, tsvChunks(topology.length, rowsWriters(TA_TOPOLOGY, topology), null));
     },
     async exportTable(req: ExportRequest): Promise<ExportResult> {
       let table: PublicTable;

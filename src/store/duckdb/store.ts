@@ -14,6 +14,7 @@ import {
   tableDef,
   PUBLIC_TABLE_TIME,
   publicTable,
+  TA_TOPOLOGY,
   type PublicTable,
   type TableDef,
 } from '../schema.js';
@@ -279,6 +280,24 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     },
     info(): StoreInfo {
       return { dialect: 'duckdb', intervalMinutes, location: options.path };
+    },
+    async replaceTopology(topology: TableRows) {
+      await exclusive(async () => {
+        await con.run('BEGIN TRANSACTION');
+        try {
+          await con.run(`DELETE FROM ${TA_TOPOLOGY.name}`);
+          if (topology.length > 0) {
+            const appender = await con.createAppender(TA_TOPOLOGY.name);
+            appendTableRows(appender, TA_TOPOLOGY, topology, dict);
+            appender.flushSync();
+            appender.closeSync();
+          }
+          await con.run('COMMIT');
+        } catch (err) {
+          await con.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      });
     },
     async exportTable(req: ExportRequest): Promise<ExportResult> {
       const table = checkedPublicTable(req.table);
