@@ -9,6 +9,7 @@ import { LONG } from './support/mode.js';
 import './hostile.js';
 import './hostile-query.js';
 import './fuzz.js';
+import './faults.js';
 
 afterAll(() => {
   const table = formatTable(recorded());
