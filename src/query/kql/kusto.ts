@@ -38,11 +38,19 @@ export function nodeType(node: KNode): string {
 }
 
 const globalStates = new WeakMap<KqlSchema, KNode>();
+// Schemas read from a store are new objects each time; equal ones share one GlobalState.
+const globalStatesByText = new Map<string, KNode>();
 
 /** Kusto's GlobalState with one database holding our tables, so names and types are checked. */
 export function globalStateFor(schema: KqlSchema): KNode {
   let gs = globalStates.get(schema);
   if (gs) return gs;
+  const key = JSON.stringify(schema.tables);
+  gs = globalStatesByText.get(key);
+  if (gs) {
+    globalStates.set(schema, gs);
+    return gs;
+  }
   const K = kusto().Kusto.Language;
   const S = K.Symbols;
   const tables = schema.tables.map(
@@ -50,6 +58,8 @@ export function globalStateFor(schema: KqlSchema): KNode {
   );
   gs = K.GlobalState.Default.WithDatabase(new S.DatabaseSymbol.ctor('flowlens', tables));
   globalStates.set(schema, gs);
+  if (globalStatesByText.size > 16) globalStatesByText.clear();
+  globalStatesByText.set(key, gs);
   return gs;
 }
 
