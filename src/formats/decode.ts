@@ -245,7 +245,8 @@ export function createDecoderInternal(
   let learnedCapacity = capacityOf(batch);
   startBatch(cache, batch.strings);
 
-  // Input window: `b` holds bytes from absolute offset `bufBase`; `carry` is an unfinished tail.
+  // Input window: `b[0, n)` holds bytes from absolute offset `bufBase`; between pushes only the
+  // unfinished tail (the carry) stays in it.
   let b: Uint8Array = EMPTY;
   let n = 0;
   let bufBase = options.baseOffset ?? 0;
