@@ -45,12 +45,12 @@ sampler.unref();
 async function run(
   encoder: EncoderName,
   runDuration = duration,
-): Promise<{ tuples: number; seconds: number; cpuSeconds: number; encodeSeconds: number; records: number; bytes: number }> {
+): Promise<{ tuples: number; seconds: number; cpuSeconds: number; encodeSeconds: number; encodeCpuSeconds: number; records: number; bytes: number }> {
   const dir = join(import.meta.dirname, 'data', `emulate-${encoder}-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   const scenario = syntheticScenario(nics, 1);
   const sink = createFolderSink(dir, FLOW_LOG_BLOB_FRAMING);
-  const timings = { encodeMs: 0 };
+  const timings = { encodeMs: 0, encodeCpuMs: 0 };
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const s = await emulate(scenario, sink, { duration: runDuration, encoder, commit: 'batched', start: '2025-01-06T00:00:00Z', profile: 'ga' }, {
@@ -59,7 +59,7 @@ async function run(
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   rmSync(dir, { recursive: true, force: true });
   const cpu = process.cpuUsage(c0);
-  return { tuples: s.tuples, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, encodeSeconds: timings.encodeMs / 1000, records: s.records, bytes: s.bytes };
+  return { tuples: s.tuples, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, encodeSeconds: timings.encodeMs / 1000, encodeCpuSeconds: timings.encodeCpuMs / 1000, records: s.records, bytes: s.bytes };
 }
 
 // Warm both paths up (JIT) on a few minutes so neither pays the compilation in its timing.
@@ -67,7 +67,7 @@ await run('fast', '3m');
 if (withBaseline) await run('json', '3m');
 peakRss = 0;
 const fast = await run('fast');
-const base = withBaseline ? await run('json') : { tuples: 0, seconds: NaN, cpuSeconds: NaN, encodeSeconds: NaN, records: 0, bytes: 0 };
+const base = withBaseline ? await run('json') : { tuples: 0, seconds: NaN, cpuSeconds: NaN, encodeSeconds: NaN, encodeCpuSeconds: NaN, records: 0, bytes: 0 };
 clearInterval(sampler);
 const result = {
   bench: 'emulate',
@@ -89,6 +89,9 @@ const result = {
   encode_tuples_per_s: Math.round(fast.tuples / fast.encodeSeconds),
   baseline_encode_tuples_per_s: withBaseline ? Math.round(base.tuples / base.encodeSeconds) : null,
   encode_ratio: withBaseline ? Number((base.encodeSeconds / fast.encodeSeconds).toFixed(2)) : null,
+  encode_tuples_per_cpu_s: Math.round(fast.tuples / fast.encodeCpuSeconds),
+  baseline_encode_tuples_per_cpu_s: withBaseline ? Math.round(base.tuples / base.encodeCpuSeconds) : null,
+  encode_cpu_ratio: withBaseline ? Number((base.encodeCpuSeconds / fast.encodeCpuSeconds).toFixed(2)) : null,
   load_average: Number(loadavg()[0].toFixed(2)),
 };
 if (!json) {

@@ -1,5 +1,5 @@
 /**
- * A byte-level writer for the emulator's hot path. The JSON *shape* comes from the formats
+ * Record templates and a byte-level writer for the emulator's hot path. The JSON *shape* comes from the formats
  * library: record prefixes and group headers are produced once by `recordToJson` on template
  * records and reused, so field order, escaping and casing are whatever formats writes. Only the
  * tuples (digits, IPs and letters, which never need JSON escaping) and the brackets between them

@@ -32,7 +32,7 @@ export const emulateOptionsSchema = z.object({
    */
   commit: z.enum(['minute', 'batched']).optional(),
   maxPendingBytes: z.number().int().positive().default(16 * 1024 * 1024),
-  encoder: z.enum(['fast', 'formats', 'json']).default('fast'),
+  encoder: z.enum(['fast', 'bytes', 'formats', 'json']).default('fast'),
 });
 
 export type EmulateOptionsInput = z.input<typeof emulateOptionsSchema>;

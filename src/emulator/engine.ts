@@ -43,7 +43,7 @@ import { decideFlow, STATE_BITS, type FlowDecision, type SideDecision } from './
 import { buildTrafficSources, type Connection } from './traffic.js';
 import type { Judge } from './verdict.js';
 
-export type EncoderName = 'fast' | 'formats' | 'json';
+export type EncoderName = 'fast' | 'bytes' | 'formats' | 'json';
 
 export interface EngineOptions {
   startMs: number;
@@ -51,12 +51,17 @@ export interface EngineOptions {
   profile: BehaviourProfile;
   seed: number;
   /**
-   * `fast` (default): the byte writer; `formats`: record objects through `encodeBlock`; `json`:
-   * record objects through `JSON.stringify` (the benchmark's baseline). All three write the same bytes.
+   * `fast` (default): record text concatenated from per-side constant parts (no objects, no
+   * escaping scan); `bytes`: the same written byte by byte into slabs; `formats`: record objects
+   * through `encodeBlock`; `json`: record objects through `JSON.stringify` (the benchmark's
+   * baseline). All four write the same bytes (tested); the JSON shape always comes from formats.
    */
   encoder?: EncoderName;
-  /** When given, milliseconds spent encoding records are added to `encodeMs` (benchmarks). */
-  timings?: { encodeMs: number };
+  /**
+   * When given, time spent encoding records is added up (benchmarks): `encodeMs` wall clock and
+   * `encodeCpuMs` CPU time of this process (robust on a shared machine).
+   */
+  timings?: { encodeMs: number; encodeCpuMs?: number };
 }
 
 export interface EmittedBlock {
@@ -102,6 +107,8 @@ interface Target {
   events: TupleEvent[];
   /** NSG targets: rule headers (they embed the MAC). */
   nsgHeaders: Map<string, Buffer> | null;
+  text?: { before: string; after: string; close: string };
+  nsgHeaderText?: Map<string, string>;
 }
 
 interface Group {
@@ -111,6 +118,8 @@ interface Group {
   aclOrder: number;
   aclHeader: Buffer;
   ruleHeader: Buffer;
+  aclText: string;
+  ruleText: string;
 }
 
 interface SideRt {
@@ -130,6 +139,10 @@ interface SideRt {
   encV: Buffer;
   /** `,src,dst,sport,dport,T|U,dir,A|D` for NSG tuples. */
   midN: Buffer;
+  /** The same three texts as strings, for the string-concatenation encoder. */
+  midVs: string;
+  encVs: string;
+  midNs: string;
   /** Tuple fields, kept as primitives so connections and decisions can be collected early. */
   srcIp: string;
   dstIp: string;
@@ -209,7 +222,8 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       if (ao === undefined) aclOrder.set(aclId, (ao = aclOrder.size));
       let ah = aclHeaders.get(aclId);
       if (!ah) aclHeaders.set(aclId, (ah = aclHeader(aclId)));
-      g = { order: groups.size, aclId, rule, aclOrder: ao, aclHeader: ah, ruleHeader: vnetRuleHeader(rule) };
+      const rh = vnetRuleHeader(rule);
+      g = { order: groups.size, aclId, rule, aclOrder: ao, aclHeader: ah, ruleHeader: rh, aclText: ah.toString('utf8'), ruleText: rh.toString('utf8') };
       groups.set(k, g);
     }
     return g;
@@ -290,9 +304,12 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       nsgRule: d.nsgRule ?? '',
       nsgRuleOrder: ruleOrder,
       allowed: d.allowed,
-      midV: d.vnetStates ? Buffer.from(`${mid}${c.protocol},${dir},`, 'latin1') : EMPTY,
+      midV: EMPTY,
       encV: encText(d.encryption),
-      midN: d.nsgRecorded ? Buffer.from(`${mid}${c.protocol === 6 ? 'T' : c.protocol === 17 ? 'U' : c.protocol},${dir},${d.allowed ? 'A' : 'D'}`, 'latin1') : EMPTY,
+      midN: EMPTY,
+      midVs: d.vnetStates ? `${mid}${c.protocol},${dir},` : '',
+      encVs: `,${d.encryption},`,
+      midNs: d.nsgRecorded ? `${mid}${c.protocol === 6 ? 'T' : c.protocol === 17 ? 'U' : c.protocol},${dir},${d.allowed ? 'A' : 'D'}` : '',
       srcIp: c.src.ip,
       dstIp: c.dst.ip,
       srcPort: c.srcPort,
@@ -386,12 +403,13 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     }
     tupleCount.n += events.length;
     const isFirst = t.blocks === 0;
-    if (encoder !== 'fast') {
+    if (encoder === 'formats' || encoder === 'json') {
       const record = buildRecordObject(t, timeText, events);
       if (encoder === 'formats') return Buffer.from(encodeBlock(record, isFirst));
       const json = JSON.stringify(record);
       return Buffer.from(isFirst ? json : ',' + json, 'utf8');
     }
+    if (encoder === 'fast') return Buffer.from(recordText(t, timeText, events, isFirst), 'utf8');
     const w = writer;
     if (!isFirst) putByte(w, 44);
     putBytes(w, t.template.beforeTime);
@@ -450,9 +468,70 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     return takeBytes(w);
   };
 
+  const recordText = (t: Target, timeText: string, events: TupleEvent[], isFirst: boolean): string => {
+    const tpl = (t.text ??= {
+      before: t.template.beforeTime.toString('utf8'),
+      after: t.template.afterTime.toString('utf8'),
+      close: t.template.close.toString('utf8'),
+    });
+    let out = (isFirst ? tpl.before : ',' + tpl.before) + timeText + tpl.after;
+    if (t.kind === 'vnet') {
+      let acl = -1;
+      let grp = -1;
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        const g = e.side.group!;
+        if (g.aclOrder !== acl) {
+          if (acl !== -1) out += ']}]},';
+          out += g.aclText + g.ruleText;
+          acl = g.aclOrder;
+          grp = g.order;
+        } else if (g.order !== grp) {
+          out += ']},' + g.ruleText;
+          grp = g.order;
+        } else out += ',';
+        const side = e.side;
+        out +=
+          '"' +
+          (tsSeconds ? Math.floor(e.ts / 1000) : e.ts) +
+          side.midVs +
+          STATE_CHARS[e.st] +
+          side.encVs +
+          (e.st === ST_B || e.st === ST_D ? '0,0,0,0"' : e.p1 + ',' + e.b1 + ',' + e.p2 + ',' + e.b2 + '"');
+      }
+      out += ']}]}';
+    } else {
+      let rule = -1;
+      const headers = (t.nsgHeaderText ??= new Map());
+      const v2 = t.nsgLog!.version === 2;
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        if (e.side.nsgRuleOrder !== rule) {
+          if (rule !== -1) out += ']}]},';
+          let h = headers.get(e.side.nsgRule);
+          if (h === undefined) headers.set(e.side.nsgRule, (h = nsgRuleHeader(e.side.nsgRule, t.nic.mac).toString('utf8')));
+          out += h;
+          rule = e.side.nsgRuleOrder;
+        } else out += ',';
+        out += '"' + Math.floor(e.ts / 1000) + e.side.midNs;
+        if (v2) {
+          // NSG v2 has no D state: a denied attempt is `…,D,B,,,,`.
+          if (e.st === ST_B || e.st === ST_D) out += ',B,,,,';
+          else out += ',' + STATE_CHARS[e.st] + ',' + e.p1 + ',' + e.b1 + ',' + e.p2 + ',' + e.b2;
+        }
+        out += '"';
+      }
+      out += ']}]}';
+    }
+    return out + tpl.close;
+  };
+
   const writeVnetTuple = (e: TupleEvent) => {
     const w = writer;
     const side = e.side;
+    if (side.midV === EMPTY) {
+      side.midV = Buffer.from(side.midVs, 'latin1');
+    }
     ensure(w, 256);
     w.buf[w.pos++] = 34;
     putUint(w, tsSeconds ? Math.floor(e.ts / 1000) : e.ts);
@@ -475,6 +554,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 
   const writeNsgTuple = (e: TupleEvent, version: 1 | 2) => {
     const w = writer;
+    if (e.side.midN === EMPTY) e.side.midN = Buffer.from(e.side.midNs, 'latin1');
     ensure(w, 256);
     w.buf[w.pos++] = 34;
     putUint(w, Math.floor(e.ts / 1000));
@@ -659,8 +739,13 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       const timeText = recordTimeText(recordMs, timeRand.int(0, 9999));
       const before = tupleCount.n;
       const t0 = timings ? performance.now() : 0;
+      const c0 = timings ? process.cpuUsage() : undefined;
       const bytes = blockFor(t, minuteStartMs, timeText, tupleCount);
-      if (timings) timings.encodeMs += performance.now() - t0;
+      if (timings) {
+        timings.encodeMs += performance.now() - t0;
+        const c = process.cpuUsage(c0);
+        timings.encodeCpuMs = (timings.encodeCpuMs ?? 0) + (c.user + c.system) / 1000;
+      }
       blocks.push({
         kind: t.kind,
         container: t.container,

@@ -116,7 +116,7 @@ export async function emulate(
   sink: BlobSink,
   input: EmulateOptionsInput = {},
   hooks: EmulateHooks = {},
-  extra: { serviceTags?: ServiceTagSet; timings?: { encodeMs: number } } = {},
+  extra: { serviceTags?: ServiceTagSet; timings?: { encodeMs: number; encodeCpuMs?: number } } = {},
 ): Promise<EmulateSummary> {
   const p = prepareEmulation(scenario, input, extra);
   const { options } = p;

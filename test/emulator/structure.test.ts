@@ -120,8 +120,8 @@ describe('determinism and encoders', () => {
     expect(c).not.toBe(a);
   });
 
-  it('the fast byte writer, formats.encodeBlock and JSON.stringify write the same bytes', () => {
-    const collect = (encoder: 'fast' | 'formats' | 'json') => {
+  it('the fast writers, formats.encodeBlock and JSON.stringify write the same bytes', () => {
+    const collect = (encoder: 'fast' | 'bytes' | 'formats' | 'json') => {
       const out: string[] = [];
       for (const m of emulateMinutes(seedLab(), { start: START, duration: '12m', encoder, profile: 'preview-2023' }))
         for (const b of m.blocks) out.push(`${b.blobName}\n${b.bytes.toString('utf8')}`);
@@ -129,6 +129,7 @@ describe('determinism and encoders', () => {
     };
     const fast = collect('fast');
     expect(fast.length).toBeGreaterThan(100);
+    expect(collect('bytes')).toEqual(fast);
     expect(collect('formats')).toEqual(fast);
     expect(collect('json')).toEqual(fast);
   });
