@@ -166,7 +166,13 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     const recent = new Date(Date.now() - settings.followWindowMs);
     return settings.since && settings.since > recent ? settings.since : recent;
   };
-  type WorkItem = { source: BlobSource; claims: ClaimBook; blob: BlobInfo; quarantined: Set<string> };
+  type WorkItem = {
+    source: BlobSource;
+    claims: ClaimBook;
+    blob: BlobInfo;
+    quarantined: Set<string>;
+    reason?: string;
+  };
   let changed: WorkItem[] = [];
 
   async function ingestBlob(
@@ -236,7 +242,19 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     } catch (err) {
       if (err instanceof BlobChangedError) {
         // Re-committed (or recreated) while being read: try again now unless follow mode will.
-        changed.push({ source, claims, blob, quarantined });
+        changed.push({ source, claims, blob, quarantined, reason: 'kept changing while being read' });
+        return;
+      }
+      if (!(err instanceof FlowLogFormatError) && !settings.follow) {
+        // Transient (network, server restart): each commit is atomic with its checkpoint, so the
+        // blob simply continues from its checkpoint when retried below.
+        changed.push({
+          source,
+          claims,
+          blob,
+          quarantined,
+          reason: err instanceof Error ? err.message : String(err),
+        });
         return;
       }
       summary.errors++;
@@ -303,19 +321,22 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         ingestBlob(w.source, w.claims, w.blob, w.quarantined),
       );
       for (
-        let retry = 0;
-        retry < 3 && changed.length > 0 && !settings.follow && !run.signal?.aborted;
+        let retry = 1;
+        retry <= 3 && changed.length > 0 && !settings.follow && !run.signal?.aborted;
         retry++
       ) {
         const again = changed;
         changed = [];
+        await sleep(500 * retry, run.signal);
         await forEachLimited(again, settings.concurrency, (w) =>
           ingestBlob(w.source, w.claims, w.blob, w.quarantined),
         );
       }
       if (!settings.follow && changed.length > 0) {
         summary.errors += changed.length;
-        for (const w of changed) log(`flowlens: ${w.blob.name} kept changing while being read; run again`);
+        progress.errors += changed.length;
+        for (const w of changed)
+          log(`flowlens: ${w.blob.name}: ${w.reason} (gave up after 3 retries; run again)`);
       }
       changed = [];
       if (!settings.follow || run.signal?.aborted) break;
