@@ -495,7 +495,27 @@ function expr(g: Gen, e: Expr, cols: Column[]): string {
  * NULL inside and/or/not as false-ish, so there we compile "is true"/"is false" forms.
  */
 function predicate(g: Gen, e: Expr, cols: Column[]): string {
-  return g.d === 'duckdb' ? expr(g, e, cols) : truth(g, e, cols, true);
+  return g.d === 'duckdb' ? positive(g, e, cols) : truth(g, e, cols, true);
+}
+
+/**
+ * DuckDB filter in positive position: `s == "x"` on a string column read through
+ * coalesce(col, '') can compare the raw column instead (null and false both drop the row, and
+ * and/or are monotone), which keeps the comparison visible to DuckDB's scan filters.
+ */
+function positive(g: Gen, e: Expr, cols: Column[]): string {
+  if (e.k === 'fn' && (e.fn === 'and' || e.fn === 'or')) {
+    return `(${positive(g, e.args[0], cols)} ${e.fn.toUpperCase()} ${positive(g, e.args[1], cols)})`;
+  }
+  if (e.k === 'fn' && e.fn === 'eq') {
+    const [l, r] = e.args;
+    const [c, v] = l.k === 'lit' ? [r, l] : [l, r];
+    if (c.k === 'col' && v.k === 'lit' && typeof v.value === 'string' && v.value !== '') {
+      const m = /^coalesce\((.*), ''\)$/s.exec(expr(g, c, cols));
+      if (m) return `(${m[1]} = ${str(g, v.value)})`;
+    }
+  }
+  return expr(g, e, cols);
 }
 
 /** Non-null 0/1 SQL: whether e is true (polarity) or whether e is false (!polarity). */
@@ -803,6 +823,10 @@ function bin(g: Gen, e: Extract<Expr, { k: 'fn' }>, a: string[]): string {
     // Kusto bins datetimes from 0001-01-01; the offset matters for sizes that do not divide a day.
     const off = Number(KUSTO_EPOCH_OFFSET_US % BigInt(Math.round(size)));
     if (d) {
+      // Sizes that divide a day align the same from 0001-01-01 and from DuckDB's origins.
+      const unit = { 1e6: 'second', 60e6: 'minute', 3600e6: 'hour', 86400e6: 'day' }[size];
+      if (unit) return `date_trunc('${unit}', ${a[0]})`;
+      if (86_400e6 % size === 0) return `time_bucket(to_microseconds(CAST(${size} AS BIGINT)), ${a[0]})`;
       const x = off ? `(epoch_us(${a[0]}) + ${off})` : `epoch_us(${a[0]})`;
       const floored = `(CAST(floor(${x} / ${size}) AS BIGINT) * ${size}${off ? ` - ${off}` : ''})`;
       return `make_timestamp(${floored})`;
