@@ -8,7 +8,9 @@
  * re-downloads every changed PT1H.json each second; reported as bytes downloaded vs ours.
  * Last stdout line with --json: median_s, p90_s, max_s, blocks, bytes_downloaded,
  * baseline_bytes_downloaded, bytes_ratio.
- * Usage: npm run bench:freshness -- [--nics 20] [--minutes 12] [--minute-ms 2000] [--interval 1s] [--json]
+ * A simulated minute lasts 10 s by default (6× Azure's pace, so a run takes a minute); each NIC's
+ * blob gets one block per simulated minute.
+ * Usage: npm run bench:freshness -- [--nics 20] [--minutes 6] [--minute-ms 10000] [--interval 1s] [--json]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,8 +30,8 @@ const arg = (name: string, def: string) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const nics = Number(arg('--nics', '20'));
-const minutes = Number(arg('--minutes', '12'));
-const minuteMs = Number(arg('--minute-ms', '2000'));
+const minutes = Number(arg('--minutes', '6'));
+const minuteMs = Number(arg('--minute-ms', '10000'));
 const intervalMs = parseDuration(arg('--interval', '1s'));
 const json = args.includes('--json');
 const say = (line: string) => process.stderr.write(line + '\n');
