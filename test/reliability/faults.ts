@@ -55,7 +55,7 @@ describe('faults during ingestion', () => {
   });
 
   it('SIGKILL at random points (before, inside and after store commits), restarting each time', async () => {
-    const spec: TestLogSpec = { blobs: bounded(40, 200), tuplesPerRecord: 3, seed: 31 };
+    const spec: TestLogSpec = { blobs: bounded(30, 200), tuplesPerRecord: 3, seed: 31 };
     const minutes = 5;
     const kills = bounded(4, 30);
     const logs = join(dir, 'kill-logs');

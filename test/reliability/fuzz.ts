@@ -138,7 +138,7 @@ describe('fuzzing', () => {
           runCase(t, () => `records seed ${seed} ${JSON.stringify(mutations)}`, isFormatError, () => void decodeRecords(input));
         },
       ),
-      { numRuns: bounded(1500, 60_000), seed: LONG ? undefined : 20261127 },
+      { numRuns: bounded(1000, 60_000), seed: LONG ? undefined : 20261127 },
     );
     const heapGrowthMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
     record({ scenario: 'fuzz: decoder byte mutations', cases: t.cases, failures: t.crashes.length, lost: null, duplicated: null, note: `slowest ${Math.round(t.slowest)} ms, heap +${Math.round(heapGrowthMb)} MB` });
@@ -231,7 +231,7 @@ describe('fuzzing', () => {
           runCase(t, () => JSON.stringify(mutations), (e) => e instanceof ScenarioError && e.message.length < 2000, () => void parseScenario(mutated, 'fuzz.yaml'));
         },
       ),
-      { numRuns: bounded(300, 10_000), seed: LONG ? undefined : 20261129 },
+      { numRuns: bounded(200, 10_000), seed: LONG ? undefined : 20261129 },
     );
     record({ scenario: 'fuzz: scenario loader (YAML)', cases: t.cases, failures: t.crashes.length, lost: null, duplicated: null, note: `slowest ${Math.round(t.slowest)} ms` });
     expect(t.crashes).toEqual([]);

@@ -10,6 +10,7 @@ import './hostile.js';
 import './hostile-query.js';
 import './fuzz.js';
 import './faults.js';
+import './load.js';
 
 afterAll(() => {
   const table = formatTable(recorded());
