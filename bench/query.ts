@@ -97,7 +97,9 @@ const cases = [
   {
     name: 'new external IPs',
     kql: `NTANetAnalytics | where FlowType == 'ExternalPublic' and TimeGenerated > ago(1d) | distinct DestIp | join kind=leftanti (NTANetAnalytics | where FlowType == 'ExternalPublic' and TimeGenerated <= ago(1d) | distinct DestIp) on DestIp`,
-    sql: `SELECT DISTINCT DestIp FROM NTANetAnalytics WHERE FlowType = 'ExternalPublic' AND TimeGenerated > TIMESTAMP '2026-01-09 00:00:00' AND DestIp NOT IN (SELECT DestIp FROM NTANetAnalytics WHERE FlowType = 'ExternalPublic' AND TimeGenerated <= TIMESTAMP '2026-01-09 00:00:00' AND DestIp IS NOT NULL)`,
+    // Anti join written the way DuckDB runs fastest (NOT IN would be a slower mark join).
+    sql: `SELECT DISTINCT n.DestIp FROM NTANetAnalytics n WHERE n.FlowType = 'ExternalPublic' AND n.TimeGenerated > TIMESTAMP '2026-01-09 00:00:00'
+          AND NOT EXISTS (SELECT 1 FROM NTANetAnalytics o WHERE o.FlowType = 'ExternalPublic' AND o.TimeGenerated <= TIMESTAMP '2026-01-09 00:00:00' AND o.DestIp = n.DestIp)`,
   },
   {
     name: 'ports per IP pair',
