@@ -1,7 +1,8 @@
 /**
  * `npm run test:reliability` (also part of `npm test`): hostile input, fuzzing, faults during
  * ingestion and load, in one file so that every scenario adds its row to one table, printed at
- * the end. Bounded by default; FLOWLENS_RELIABILITY_LONG=1 selects the long form.
+ * the end. Bounded by default; `npm run test:reliability -- --mode long` or
+ * FLOWLENS_RELIABILITY_LONG=1 selects the long form (see support/mode.ts).
  */
 import { afterAll } from 'vitest';
 import { formatTable, recorded } from './support/report.js';

@@ -1,9 +1,11 @@
 /**
- * Bounded (default, part of `npm test`) or long form. The long form is chosen with the
- * environment variable FLOWLENS_RELIABILITY_LONG=1 (vitest does not pass unknown CLI flags such
- * as `--long` through to test workers, so the variable is the one switch that always works).
+ * Bounded (default, part of `npm test`) or long form. The long form is chosen with
+ * `npm run test:reliability -- --mode long` (vitest's own --mode flag; vitest refuses unknown
+ * flags such as `--long`) or with the environment variable FLOWLENS_RELIABILITY_LONG=1.
  */
-export const LONG = process.env.FLOWLENS_RELIABILITY_LONG === '1' || process.argv.includes('--long');
+const viteMode = (import.meta as unknown as { env?: { MODE?: string } }).env?.MODE;
+
+export const LONG = process.env.FLOWLENS_RELIABILITY_LONG === '1' || viteMode === 'long';
 
 export function bounded<T>(short: T, long: T): T {
   return LONG ? long : short;
