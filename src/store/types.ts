@@ -115,6 +115,11 @@ export interface Store {
   readonly dialect: 'duckdb' | 'clickhouse';
   init(): Promise<void>;
   commit(unit: StoreCommit): Promise<void>;
+  /**
+   * Several units in one transaction (group commit): each keeps its own checkpoint, so a crash
+   * still loses or keeps whole units. Optional; ingestion falls back to `commit`.
+   */
+  commitMany?(units: readonly StoreCommit[]): Promise<void>;
   getCheckpoint(source: string, blob: string): Promise<BlobCheckpoint | null>;
   listCheckpoints(source?: string): Promise<BlobCheckpoint[]>;
   recordIngestError(error: IngestErrorRecord): Promise<void>;

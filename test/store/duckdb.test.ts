@@ -114,6 +114,36 @@ describe('DuckDB store', () => {
     ]);
   });
 
+  it('commits a group of units in one transaction, each with its own checkpoint', async () => {
+    const { store } = await fresh();
+    await store.commitMany!([
+      { checkpoint: checkpoint('blob-a', 1), tuples: [flowBatchFromRows([row({ src_port: 1 })])] },
+      { checkpoint: checkpoint('blob-b', 1), tuples: [flowBatchFromRows([row({ blob: 'blob-b', src_port: 2 })])] },
+      { checkpoint: checkpoint('blob-a', 2), tuples: [flowBatchFromRows([row({ src_port: 3 })])] },
+    ]);
+    expect((await store.getCheckpoint('folder:/x', 'blob-a'))?.blockCount).toBe(2);
+    expect((await store.getCheckpoint('folder:/x', 'blob-b'))?.blockCount).toBe(1);
+    expect((await store.query('SELECT src_port FROM FlowTuples ORDER BY src_port')).rows).toEqual([[1], [2], [3]]);
+
+    // A failing unit fails the whole group: nothing of it is stored, checkpoints stay.
+    await expect(
+      store.commitMany!([
+        { checkpoint: checkpoint('blob-b', 2), tuples: [flowBatchFromRows([row({ blob: 'blob-b', src_port: 4 })])] },
+        { checkpoint: checkpoint('blob-a', 3), tuples: [], derived: [{ table: 'no_such_table', length: 1, columns: {} }] },
+      ]),
+    ).rejects.toThrow(/no_such_table/);
+    expect((await store.getCheckpoint('folder:/x', 'blob-b'))?.blockCount).toBe(1);
+    expect((await store.query('SELECT count(*) FROM FlowTuples')).rows[0][0]).toBe(3);
+
+    // A unit that re-reads a recreated blob supersedes that blob's earlier rows, in and before the group.
+    await store.commitMany!([
+      { checkpoint: checkpoint('blob-a', 4), tuples: [flowBatchFromRows([row({ src_port: 5 })])] },
+      { checkpoint: checkpoint('blob-a', 1), tuples: [flowBatchFromRows([row({ src_port: 6 })])], replaceBlob: true },
+    ]);
+    expect((await store.query(`SELECT src_port FROM FlowTuples ORDER BY src_port`)).rows).toEqual([[2], [6]]);
+    expect((await store.getCheckpoint('folder:/x', 'blob-a'))?.blockCount).toBe(1);
+  });
+
   it('keeps checkpoints, dictionary and rows across reopen', async () => {
     const { store, path } = await fresh();
     await store.commit({ checkpoint: checkpoint('blob-a', 3), tuples: [flowBatchFromRows([row({})])] });

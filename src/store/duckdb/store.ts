@@ -211,6 +211,41 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
         }
       });
     },
+    async commitMany(units: readonly StoreCommit[]) {
+      if (units.length === 0) return;
+      await exclusive(async () => {
+        await con.run('BEGIN TRANSACTION');
+        try {
+          // A unit that replaces its blob supersedes the earlier units of that blob in the group:
+          // their rows would be deleted by it anyway, so they are not written at all.
+          const replacedAt = new Map<string, number>();
+          units.forEach((u, i) => {
+            if (u.replaceBlob) replacedAt.set(u.checkpoint.blob, i);
+          });
+          const live = units.filter((u, i) => i >= (replacedAt.get(u.checkpoint.blob) ?? 0));
+          for (const blob of replacedAt.keys()) await deleteBlobRows(blob);
+          if (live.some((u) => u.tuples.some((b) => b.length > 0))) {
+            const appender = await con.createAppender(FLOW_TUPLES.name);
+            for (const unit of live) {
+              for (const batch of unit.tuples) if (batch.length > 0) appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
+            }
+            appender.flushSync();
+            appender.closeSync();
+          }
+          await appendDerived(live.flatMap((u) => u.derived ?? []));
+          await appendDictionaryEntries();
+          const lastOfBlob = new Map<string, BlobCheckpoint>();
+          for (const unit of live) lastOfBlob.set(`${unit.checkpoint.source}\u0000${unit.checkpoint.blob}`, unit.checkpoint);
+          for (const checkpoint of lastOfBlob.values()) await writeCheckpoint(checkpoint);
+          await con.run('COMMIT');
+          dict.pending = [];
+        } catch (err) {
+          rollbackDictionary(dict);
+          await con.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      });
+    },
     async getCheckpoint(source, blob) {
       return exclusive(async () => {
         const r = await rows(
