@@ -79,6 +79,8 @@ export interface IngestSummary {
   skippedQuarantined: number;
 }
 
+const HOUR_PARTITION = /\/y=(\d{4})\/m=(\d{2})\/d=(\d{2})\/h=(\d{2})\//;
+
 function stampOf(blob: BlobInfo): string {
   return `${blob.etag ?? ''}|${blob.size}|${blob.lastModified?.getTime() ?? ''}`;
 }
@@ -161,9 +163,17 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
    * the current hour's blob (and, around the hour boundary, the previous one), so older
    * partitions are pruned unless `--since` asks for a later start anyway.
    */
+  // "Recent" is measured from the newest hour listed so far, not from the wall clock, so that a
+  // follow over logs stamped in the past (an emulator replaying another day) still sees them grow.
+  let newestHourMs = 0;
+  const noteHour = (blobName: string) => {
+    const m = HOUR_PARTITION.exec(blobName);
+    if (m) newestHourMs = Math.max(newestHourMs, Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4]));
+  };
   const passSince = (pass: number): Date | undefined => {
     if (!settings.follow || pass === 1) return settings.since;
-    const recent = new Date(Date.now() - settings.followWindowMs);
+    const newest = newestHourMs > 0 ? Math.min(Date.now(), newestHourMs + 3_600_000) : Date.now();
+    const recent = new Date(newest - settings.followWindowMs);
     return settings.since && settings.since > recent ? settings.since : recent;
   };
   type WorkItem = {
@@ -311,6 +321,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
           } else quarantined.add(e.blob);
         }
         for await (const blob of source.list({ since: passSince(pass), until: settings.until })) {
+          noteHour(blob.name);
           work.push({ source, claims, blob, quarantined });
           progress.blobsListed++;
         }

@@ -315,7 +315,13 @@ export async function openClickHouseStore(options: ClickHouseStoreOptions): Prom
           // the topology snapshot is metadata: it lives (and is viewed) on the first server only
           if (name === 'NTATopologyDetails' && client !== meta) continue;
           await command(client, `DROP TABLE IF EXISTS ${db}.${name}`);
-          await command(client, `CREATE VIEW ${db}.${name} AS ${sql}`);
+          try {
+            await command(client, `CREATE VIEW ${db}.${name} AS ${sql}`);
+          } catch (err) {
+            // Several ingest workers starting together each re-create the views; when another
+            // one got there between our DROP and CREATE, its view is the same definition.
+            if (!/already exists/i.test(String((err as Error).message))) throw err;
+          }
         }
       }
     },
