@@ -32,9 +32,19 @@ export function renderHint(kql: string): string | undefined {
   return m?.[1];
 }
 
-/** The KQL translator of src/query (Kusto.Language parser → plan → SQL for the dialect). */
-export async function loadKqlTranslator(): Promise<KqlTranslator | null> {
-  let mod: { explainKql?: AnyFn; KqlError?: new (...a: never[]) => Error };
+/** What the translator needs to read the store's own columns (a console backend fits). */
+export interface SchemaSource {
+  readonly dialect: 'duckdb' | 'clickhouse';
+  query(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
+}
+
+/**
+ * The KQL translator of src/query (Kusto.Language parser → plan → SQL for the dialect). Given the
+ * store, it translates against the store's real columns (read once), as `flowlens query` does, so
+ * `take` and `project *` name only columns the views have.
+ */
+export async function loadKqlTranslator(store?: SchemaSource): Promise<KqlTranslator | null> {
+  let mod: { explainKql?: AnyFn; schemaFromStore?: AnyFn; KqlError?: new (...a: never[]) => Error };
   try {
     mod = (await import('../query/index.js')) as typeof mod;
   } catch {
@@ -42,10 +52,13 @@ export async function loadKqlTranslator(): Promise<KqlTranslator | null> {
   }
   const explain = mod.explainKql;
   if (typeof explain !== 'function') return null;
+  const readSchema = mod.schemaFromStore;
+  let schema: Promise<unknown> | undefined;
   return async (kql, dialect) => {
+    if (store && typeof readSchema === 'function') schema ??= Promise.resolve(readSchema(store));
     let out: { sql?: string; chart?: { type?: string } | null };
     try {
-      out = explain(kql, dialect) as typeof out;
+      out = explain(kql, dialect, schema ? await schema : undefined) as typeof out;
     } catch (err) {
       throw toKqlError(err);
     }

@@ -144,7 +144,12 @@ export async function startConsoleServer(input: ConsoleServerInput): Promise<Con
   const topology = input.topology ?? emptyTopology();
   const webRoot = findWebRoot(config.webRoot);
   const translatorPromise: Promise<KqlTranslator | null> =
-    input.kqlTranslator !== undefined ? Promise.resolve(input.kqlTranslator) : loadKqlTranslator();
+    input.kqlTranslator !== undefined
+      ? Promise.resolve(input.kqlTranslator)
+      : loadKqlTranslator({
+          dialect: backend.dialect,
+          query: (sql) => backend.query(sql, { timeoutMs: 30_000, maxRows: 100_000 }),
+        });
   const userLimits: QueryLimits = { timeoutMs: config.queryTimeoutMs, maxRows: config.maxRows };
 
   // One poller for all live clients; it runs only while someone listens.

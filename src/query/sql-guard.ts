@@ -19,7 +19,7 @@ const FORBIDDEN_FUNCTIONS = [
   // DuckDB
   'read_csv', 'read_csv_auto', 'read_parquet', 'parquet_scan', 'read_json', 'read_json_auto', 'read_json_objects',
   'read_ndjson', 'read_ndjson_auto', 'read_ndjson_objects', 'json_scan', 'csv_scan', 'glob', 'read_text', 'read_blob',
-  'sniff_csv', 'iceberg_scan', 'delta_scan', 'sqlite_scan', 'postgres_scan', 'mysql_scan', 'parquet_metadata',
+  'sniff_csv', 'query', 'query_table', 'iceberg_scan', 'delta_scan', 'sqlite_scan', 'postgres_scan', 'mysql_scan', 'parquet_metadata',
   'parquet_schema', 'parquet_file_metadata', 'parquet_kv_metadata', 'read_xlsx', 'st_read', 'httpfs',
   // ClickHouse
   'file', 'url', 'remote', 'remotesecure', 'cluster', 'clusterallreplicas', 's3', 'hdfs', 'mysql', 'postgresql',
@@ -61,7 +61,9 @@ export function stripLiteralsAndComments(sql: string): string {
         body += sql[j];
         j++;
       }
-      out += quote === "'" ? " '' " : ` "${body.replace(/[^A-Za-z0-9_]/g, '_')}" `;
+      // A quoted name that looks like a path, in FROM/JOIN, is how DuckDB is asked to read a file (FROM "x.csv").
+      const pathLike = quote !== "'" && /[/\\:]|\.[A-Za-z0-9]{1,10}$/.test(body);
+      out += quote === "'" ? " '' " : pathLike ? ' "__path__" ' : ` "${body.replace(/[^A-Za-z0-9_]/g, '_')}" `;
       i = j + 1;
     } else {
       out += c;
@@ -83,7 +85,11 @@ export function assertReadOnlySql(sql: string, dialect: Dialect): void {
   for (const w of words) {
     if (FORBIDDEN_KEYWORDS.includes(w)) throw new UsageError(`read-only SQL: "${w.toUpperCase()}" is not allowed`);
   }
-  const calls = text.toLowerCase().matchAll(/([a-z_][a-z0-9_]*)\s*\(/g);
+  if (/\b(from|join)\s*(\(\s*)?"__path__"/i.test(text)) {
+    throw new UsageError('read-only SQL: a table named like a file path is not allowed (DuckDB would read the file)');
+  }
+  // Quoted function names ("read_csv"(...)) are calls too.
+  const calls = text.toLowerCase().matchAll(/["`]?([a-z_][a-z0-9_]*)["`]?\s*\(/g);
   for (const m of calls) {
     if (FORBIDDEN_FUNCTIONS.includes(m[1])) throw new UsageError(`read-only SQL: ${m[1]}() reads files or the network and is not allowed`);
   }

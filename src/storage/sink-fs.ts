@@ -5,7 +5,8 @@
  * one write.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
+import { FlowlensError } from '../errors.js';
 import { createStagingArea, type BlobSink, type BlobSinkOptions, type SinkCommitSummary } from './sink.js';
 
 export function createFolderSink(root: string, options: BlobSinkOptions): BlobSink {
@@ -14,9 +15,23 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
   const head = options.head;
   const tail = options.tail;
   const madeDirs = new Set<string>();
+  /** Blob names come from scenarios and remote listings: none may address a file outside the root. */
+  function checkedStage(container: string, blobName: string, block: Uint8Array): void {
+    const segments = [container, ...blobName.split(/[\\/]/)];
+    const path = resolve(absRoot, container, blobName);
+    if (
+      container.length === 0 ||
+      /[\\/]/.test(container) ||
+      segments.some((s) => s === '..' || s === '.') ||
+      !path.startsWith(absRoot + sep)
+    ) {
+      throw new FlowlensError(`folder sink ${absRoot}: refusing blob "${container}/${blobName}": it would be written outside the folder`);
+    }
+    staging.stage(container, blobName, block);
+  }
   return {
     target: absRoot,
-    stage: staging.stage,
+    stage: checkedStage,
     dataBlockCount: staging.count,
     pendingBytes: staging.pendingBytes,
     forget: staging.forget,

@@ -20,6 +20,11 @@ export const storeOptionsSchema = z
       .default(10),
     /** DuckDB threads (default: DuckDB decides). */
     threads: z.number().int().positive().optional(),
+    /**
+     * DuckDB: forbid reading or writing anything but the store file (external access off, the
+     * setting locked). For connections that run users' queries; `export` needs it off.
+     */
+    noExternalAccess: z.boolean().default(false),
   })
   .refine((o) => !(o.db && o.clickhouse), 'choose either a DuckDB file or ClickHouse, not both')
   .refine((o) => !(o.clickhouse && o.clickhouse.length > 1 && !o.cluster), 'several ClickHouse URLs need a cluster name');

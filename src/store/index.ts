@@ -30,7 +30,12 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
       intervalMinutes: o.intervalMinutes,
     });
   } else {
-    store = await openDuckDbStore({ path: o.db ?? DEFAULT_DB_PATH, intervalMinutes: o.intervalMinutes, threads: o.threads });
+    store = await openDuckDbStore({
+      path: o.db ?? DEFAULT_DB_PATH,
+      intervalMinutes: o.intervalMinutes,
+      threads: o.threads,
+      noExternalAccess: o.noExternalAccess,
+    });
   }
   await store.init();
   return store;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { FlowLogFormatError, ScenarioError } from '../../src/errors.js';
+import { FlowLogFormatError, FlowlensError, ScenarioError } from '../../src/errors.js';
 import { createDecoder, HEAD_BLOCK, TAIL_BLOCK, rowAt } from '../../src/formats/index.js';
 import { openFolderSource, createFolderSink } from '../../src/storage/index.js';
 import { openStore } from '../../src/store/index.js';
@@ -249,36 +249,36 @@ describe('hostile input', () => {
         ['c', 'x/../../../escaped-4.json'],
       ];
       const escapes: string[] = [];
-      let refused = 0;
+      const refusals: string[] = [];
       for (const [container, blobName] of names) {
         const sink = createFolderSink(root, { head: HEAD_BLOCK, tail: TAIL_BLOCK });
         try {
           sink.stage(container, blobName, blocks[0]);
           await sink.commit();
-        } catch {
-          refused++;
+        } catch (err) {
+          expect(err).toBeInstanceOf(FlowlensError);
+          refusals.push((err as Error).message);
         }
         await sink.close();
       }
       const walk = (d: string): string[] =>
         readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
-      for (const f of walk(sandbox)) if (!f.startsWith(root + '/')) escapes.push(f.slice(sandbox.length));
+      for (const f of walk(sandbox)) escapes.push(f.slice(sandbox.length));
+      const unrefused = names.length - refusals.length;
       record({
         scenario: 'folder sink: .. / absolute blob names',
         cases: names.length,
-        failures: escapes.length,
+        failures: unrefused + escapes.length,
         lost: null,
         duplicated: null,
-        note: escapes.length ? `KNOWN BUG: sink-fs writes outside its root (${escapes.length} names)` : '',
       });
-      // Pinned to what src/storage/sink-fs.ts does today (it does not check names; see the report):
-      // names that climb out of the root escape it; an absolute name stays inside (path.join).
-      // When sink-fs starts refusing them, this list becomes empty and this line must change.
-      expect({ refused, escapes: escapes.sort() }).toEqual({
-        refused: 0,
-        escapes: ['/a/b/escaped-1.json', '/a/b/escaped-2.json', '/a/b/escaped-4.json'],
+      // Every hostile name is refused before anything is written, with a one-line error naming it.
+      expect(escapes).toEqual([]);
+      expect(refusals).toHaveLength(names.length);
+      names.forEach(([container, blobName], i) => {
+        expect(refusals[i]).toContain(`"${container}/${blobName}"`);
+        expect(refusals[i]).not.toContain('\n');
       });
-      expect(existsSync(join(root, 'c', 'abs', 'escaped-3.json'))).toBe(true);
     });
   });
 });

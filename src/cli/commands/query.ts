@@ -32,6 +32,8 @@ export function register(program: Command): void {
           db: options.db,
           clickhouse: options.clickhouse ? parseUrlList(options.clickhouse) : undefined,
           cluster: options.cluster,
+          // Users' SQL runs here: the engine itself refuses files and the network, whatever the guard misses.
+          noExternalAccess: true,
         });
         try {
           if (options.explain) {

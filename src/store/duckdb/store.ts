@@ -46,6 +46,8 @@ export interface DuckDbStoreOptions {
   intervalMinutes: number;
   /** DuckDB `threads` setting; default: DuckDB's own. */
   threads?: number;
+  /** External access off and configuration locked: users' SQL cannot touch files or the network. */
+  noExternalAccess?: boolean;
 }
 
 export function duckDbCreateTable(def: TableDef): string {
@@ -90,6 +92,10 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
   try {
     const config: Record<string, string> = {};
     if (options.threads) config.threads = String(options.threads);
+    if (options.noExternalAccess) {
+      config.enable_external_access = 'false';
+      config.lock_configuration = 'true';
+    }
     instance = await DuckDBInstance.create(options.path, config);
   } catch (err) {
     throw new FlowlensError(`cannot open DuckDB store ${options.path}: ${(err as Error).message}`, { cause: err });
