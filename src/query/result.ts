@@ -38,6 +38,8 @@ export function normalizeValue(value: unknown, type: KustoType | undefined): unk
     case 'guid':
       return typeof value === 'string' ? value : String(value);
     default:
+      // Untyped (SQL pass-through) timestamps print as ISO 8601 UTC, as the typed path does.
+      if (value instanceof Date) return normalizeDatetime(value);
       return typeof value === 'object' ? String(value) : value;
   }
 }
