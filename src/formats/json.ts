@@ -88,13 +88,20 @@ export function scanString(b: Uint8Array, p: number, n: number): number {
   throw NEED_MORE;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// Fatal: bytes that are not UTF-8 are refused with their offset, never replaced by U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The JS string of the string token `b[s, e)` (quotes included). */
 export function stringValue(b: Uint8Array, s: number, e: number, hasEscape: boolean): string {
-  if (!hasEscape) return utf8.decode(b.subarray(s + 1, e - 1));
+  let text: string;
   try {
-    return JSON.parse(utf8.decode(b.subarray(s, e))) as string;
+    text = utf8.decode(b.subarray(hasEscape ? s : s + 1, hasEscape ? e : e - 1));
+  } catch {
+    throw malformed('invalid UTF-8 in a string', s);
+  }
+  if (!hasEscape) return text;
+  try {
+    return JSON.parse(text) as string;
   } catch {
     throw malformed('invalid escape sequence in a string', s);
   }

@@ -131,7 +131,11 @@ export function textOf(b: Uint8Array, s: number, e: number): string {
     for (let i = s; i < e && ascii; i++) ascii = b[i] < 0x80;
     if (ascii) return String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
   }
-  return decoder.decode(b.subarray(s, e));
+  try {
+    return decoder.decode(b.subarray(s, e));
+  } catch {
+    throw malformed('invalid UTF-8 in a string', s);
+  }
 }
 
 function growIds(cache: ByteCache): void {
@@ -259,7 +263,8 @@ function scanIp(b: Uint8Array, p: number, cache: ByteCache): number {
   return refOfBytes(cache, b, s, p, h);
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
+// Fatal: bytes that are not UTF-8 are refused with their offset, never replaced by U+FFFD.
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The global id of bytes `b[s, e)` whose FNV-1a hash is `h`, adding them if new. */
 export function idOfBytes(cache: ByteCache, b: Uint8Array, s: number, e: number, h: number): number {

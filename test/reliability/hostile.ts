@@ -180,9 +180,7 @@ describe('hostile input', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
-  it('invalid UTF-8 inside a string: what the decoder does today (pinned; see report)', async () => {
-    // src/formats/scanner.ts decodes strings with a non-fatal TextDecoder: the bad bytes become
-    // U+FFFD and the blob is accepted. Pinned so that a change of policy is noticed here.
+  it('invalid UTF-8 inside a string is refused with a located one-line error, not replaced', async () => {
     const rows: string[] = [];
     const decoder = createDecoder({
       source: 'utf8',
@@ -205,9 +203,9 @@ describe('hostile input', () => {
       failures: refused ? 0 : 1,
       lost: null,
       duplicated: null,
-      note: refused ? '' : 'KNOWN GAP: accepted, bytes replaced by U+FFFD',
     });
-    expect({ refused, replaced }).toEqual({ refused: false, replaced: true });
+    expect({ refused, replaced }).toEqual({ refused: true, replaced: false });
+    expect((err as FlowLogFormatError).message).toMatch(/utf8.*record 0.*invalid UTF-8/);
   });
 
   it('YAML alias bombs are refused with a one-line ScenarioError, quickly', () => {
