@@ -19,6 +19,7 @@
  * list), DestPort, L4 protocol, direction, decision, AclGroup, AclRule and encryption.
  */
 import { FlowState, NULL_REF, type FlowBatch } from '../formats/flowbatch.js';
+import { TA_ENRICHMENT_COLUMNS, TA_FLOW_STRING_COLUMNS, TA_SUM_COLUMNS } from '../store/schema.js';
 import type { DictColumn, TableRows, U16ListColumn } from '../store/types.js';
 import {
   classifyPair,
@@ -135,54 +136,9 @@ function createOutDict() {
   };
 }
 
-const FLOW_STRING_COLUMNS = [
-  'mac',
-  'flow_log_id',
-  'target_resource_id',
-  'target_resource_type',
-  'src_ip',
-  'dst_ip',
-  'public_ip',
-  'acl_group',
-  'acl_rule',
-  'rule_type',
-  'encryption',
-  'flow_type',
-  'country',
-  'azure_region',
-  'src_subscription',
-  'dest_subscription',
-  'src_region',
-  'dest_region',
-  'src_nic',
-  'dest_nic',
-  'src_vm',
-  'dest_vm',
-  'src_subnet',
-  'dest_subnet',
-  'src_vnet',
-  'dest_vnet',
-  'connection_type',
-  'connection_name',
-  'connecting_vnets',
-  'src_service_tag',
-  'dest_service_tag',
-  'blob',
-] as const;
+const FLOW_STRING_COLUMNS = TA_FLOW_STRING_COLUMNS;
 
-const SUM_COLUMNS = [
-  'allowed_in',
-  'allowed_out',
-  'denied_in',
-  'denied_out',
-  'started',
-  'completed',
-  'packets_s2d',
-  'bytes_s2d',
-  'packets_d2s',
-  'bytes_d2s',
-  'record_count',
-] as const;
+const SUM_COLUMNS = TA_SUM_COLUMNS;
 
 class GrowArray {
   data: Float64Array;
@@ -390,31 +346,7 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
   });
 
   // strings that depend only on the (source, destination) pair
-  const PAIR_COLS = [
-    'src_ip',
-    'dst_ip',
-    'public_ip',
-    'flow_type',
-    'country',
-    'azure_region',
-    'src_subscription',
-    'dest_subscription',
-    'src_region',
-    'dest_region',
-    'src_nic',
-    'dest_nic',
-    'src_vm',
-    'dest_vm',
-    'src_subnet',
-    'dest_subnet',
-    'src_vnet',
-    'dest_vnet',
-    'connection_type',
-    'connection_name',
-    'connecting_vnets',
-    'src_service_tag',
-    'dest_service_tag',
-  ] as const;
+  const PAIR_COLS = ['src_ip', 'dst_ip', 'public_ip', 'flow_type', 'country', 'azure_region', ...TA_ENRICHMENT_COLUMNS] as const;
   const pairPublic: Array<IpFacts | null> = [];
   const pairRefs = pairList.map((pair, k) => {
     const sf = fact(pairSrc[k]);

@@ -152,6 +152,48 @@ export const TA_FLOW_PARTIALS: TableDef = {
   lineage: true,
 };
 
+/**
+ * Enrichment columns of TA_FLOW_PARTIALS: functions of the (source, destination) pair for one
+ * topology snapshot, written by analytics and folded with `max` by the views.
+ */
+export const TA_ENRICHMENT_COLUMNS = [
+  'src_subscription',
+  'dest_subscription',
+  'src_region',
+  'dest_region',
+  'src_nic',
+  'dest_nic',
+  'src_vm',
+  'dest_vm',
+  'src_subnet',
+  'dest_subnet',
+  'src_vnet',
+  'dest_vnet',
+  'connection_type',
+  'connection_name',
+  'connecting_vnets',
+  'src_service_tag',
+  'dest_service_tag',
+] as const;
+
+/** Counter columns of TA_FLOW_PARTIALS, summed when partials fold into an interval. */
+export const TA_SUM_COLUMNS = [
+  'allowed_in',
+  'allowed_out',
+  'denied_in',
+  'denied_out',
+  'started',
+  'completed',
+  'packets_s2d',
+  'bytes_s2d',
+  'packets_d2s',
+  'bytes_d2s',
+  'record_count',
+] as const;
+
+/** The dictionary-encoded (string) columns of TA_FLOW_PARTIALS, in table order. */
+export const TA_FLOW_STRING_COLUMNS: readonly string[] = TA_FLOW_PARTIALS.columns.filter((c) => c.kind === 'dict').map((c) => c.name);
+
 /** Per public IP and minute: what NTAIpDetails reports (location, owner, threat). */
 export const TA_IP_PARTIALS: TableDef = {
   name: 'ta_ip_partials',

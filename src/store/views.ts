@@ -10,7 +10,7 @@
  *   level 2 — per interval and key, joining the public-IP entries into Src/DestPublicIps.
  * A block arriving in a later commit only adds partial rows, so the folded row stays right.
  */
-import { TA_FLOW_PARTIALS } from './schema.js';
+import { TA_ENRICHMENT_COLUMNS, TA_FLOW_PARTIALS, TA_SUM_COLUMNS } from './schema.js';
 
 export type DialectName = 'duckdb' | 'clickhouse';
 
@@ -133,40 +133,9 @@ const KEY = [
   'azure_region',
 ];
 
-/** Enrichment columns: functions of the key for one topology snapshot; `max` picks one. */
-const ENRICHMENT = [
-  'src_subscription',
-  'dest_subscription',
-  'src_region',
-  'dest_region',
-  'src_nic',
-  'dest_nic',
-  'src_vm',
-  'dest_vm',
-  'src_subnet',
-  'dest_subnet',
-  'src_vnet',
-  'dest_vnet',
-  'connection_type',
-  'connection_name',
-  'connecting_vnets',
-  'src_service_tag',
-  'dest_service_tag',
-];
-
-const SUMS = [
-  'allowed_in',
-  'allowed_out',
-  'denied_in',
-  'denied_out',
-  'started',
-  'completed',
-  'packets_s2d',
-  'bytes_s2d',
-  'packets_d2s',
-  'bytes_d2s',
-  'record_count',
-];
+/** Enrichment columns are functions of the key for one topology snapshot; `max` picks one. */
+const ENRICHMENT = TA_ENRICHMENT_COLUMNS;
+const SUMS = TA_SUM_COLUMNS;
 
 // keep the view in step with the table definition
 for (const c of [...KEY, ...ENRICHMENT, ...SUMS]) {
