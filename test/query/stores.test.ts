@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyze, createAnalyticsContext, createStaticTopology, parseGeoCsv, parseServiceTags, parseThreatList } from '../../src/analytics/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { runKql } from '../../src/query/index.js';
 import { startClickHouseCluster, type ClickHouseCluster } from '../support/clickhouse.js';
-import { generateHour, genTopology } from '../store/generate.js';
+import { commitGeneratedHour } from '../store/generate.js';
 
 /**
  * `runKql` through the real stores: the same generated hour committed to DuckDB and to a
@@ -29,21 +28,7 @@ beforeAll(async () => {
   cluster = await startClickHouseCluster({ shards: 2 });
   duck = await openStore({ db: ':memory:' });
   ch = await openStore({ clickhouse: cluster.urls, cluster: cluster.cluster, database: 'flowlens_query' });
-  const ctx = createAnalyticsContext({
-    topology: createStaticTopology(genTopology),
-    serviceTags: parseServiceTags(JSON.stringify({ values: [{ name: 'Storage.WestEurope', properties: { region: 'westeurope', systemService: 'AzureStorage', addressPrefixes: ['20.60.0.0/16'] } }] }), 'tags.json'),
-    threats: parseThreatList('198.51.100.20,Botnet,generated', 'threats.csv'),
-    geo: parseGeoCsv('198.51.100.0,198.51.100.255,US\n203.0.113.0,203.0.113.255,JP\n', 'geo.csv'),
-  });
-  for (const c of generateHour({ tuplesPerMinute: 15, minutesPerCommit: 30 })) {
-    const unit = {
-      checkpoint: { source: 'gen', blob: c.blob, lastBlockId: `block-${c.block}`, blockCount: c.block, byteOffset: c.block * 1000, etag: null, updatedAt: new Date(0).toISOString() },
-      tuples: [c.batch],
-      derived: analyze(c.batch, ctx),
-    };
-    await duck.commit(unit);
-    await ch.commit(unit);
-  }
+  await commitGeneratedHour([duck, ch], { minutesPerCommit: 30 });
 }, 600_000);
 
 afterAll(async () => {

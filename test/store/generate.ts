@@ -4,7 +4,16 @@
  * hub-spoke output is available to these tests.
  */
 import { allocateFlowBatch, createInterner, FlowState, type FlowBatch } from '../../src/formats/flowbatch.js';
-import type { StaticTopology } from '../../src/analytics/index.js';
+import {
+  analyze,
+  createAnalyticsContext,
+  createStaticTopology,
+  parseGeoCsv,
+  parseServiceTags,
+  parseThreatList,
+  type StaticTopology,
+} from '../../src/analytics/index.js';
+import type { Store } from '../../src/store/index.js';
 
 export const GEN_SUB = '0f0f0f0f-1111-2222-3333-444444444444';
 
@@ -110,4 +119,28 @@ export function generateHour(
     }
   }
   return commits;
+}
+
+/**
+ * Commits a generated hour, with its Traffic Analytics partials, into every given store alike:
+ * the shared fixture of the DuckDB-vs-ClickHouse parity tests.
+ */
+export async function commitGeneratedHour(stores: readonly Store[], options: { minutesPerCommit: number }): Promise<void> {
+  const ctx = createAnalyticsContext({
+    topology: createStaticTopology(genTopology),
+    serviceTags: parseServiceTags(
+      JSON.stringify({ values: [{ name: 'Storage.WestEurope', properties: { region: 'westeurope', systemService: 'AzureStorage', addressPrefixes: ['20.60.0.0/16'] } }] }),
+      'tags.json',
+    ),
+    threats: parseThreatList('198.51.100.20,Botnet,generated', 'threats.csv'),
+    geo: parseGeoCsv('198.51.100.0,198.51.100.255,US\n203.0.113.0,203.0.113.255,JP\n', 'geo.csv'),
+  });
+  for (const c of generateHour({ tuplesPerMinute: 15, minutesPerCommit: options.minutesPerCommit })) {
+    const unit = {
+      checkpoint: { source: 'gen', blob: c.blob, lastBlockId: `block-${c.block}`, blockCount: c.block, byteOffset: c.block * 1000, etag: null, updatedAt: new Date(0).toISOString() },
+      tuples: [c.batch],
+      derived: analyze(c.batch, ctx),
+    };
+    for (const store of stores) await store.commit(unit);
+  }
 }

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyze, createAnalyticsContext, createStaticTopology, parseGeoCsv, parseServiceTags, parseThreatList } from '../../src/analytics/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { startClickHouseCluster, type ClickHouseCluster } from '../support/clickhouse.js';
-import { generateHour, genTopology } from './generate.js';
+import { commitGeneratedHour } from './generate.js';
 
 /**
  * The same hour of tuples into DuckDB and into a two-shard ClickHouse cluster must answer a
@@ -34,22 +33,8 @@ beforeAll(async () => {
   cluster = await startClickHouseCluster({ shards: 2 });
   duck = await openStore({ db: ':memory:' });
   ch = await openStore({ clickhouse: cluster.urls, cluster: cluster.cluster, database: 'flowlens_parity' });
-  const ctx = createAnalyticsContext({
-    topology: createStaticTopology(genTopology),
-    serviceTags: parseServiceTags(JSON.stringify({ values: [{ name: 'Storage.WestEurope', properties: { region: 'westeurope', systemService: 'AzureStorage', addressPrefixes: ['20.60.0.0/16'] } }] }), 'tags.json'),
-    threats: parseThreatList('198.51.100.20,Botnet,generated', 'threats.csv'),
-    geo: parseGeoCsv('198.51.100.0,198.51.100.255,US\n203.0.113.0,203.0.113.255,JP\n', 'geo.csv'),
-  });
   // commits interleave blobs minute by minute, as a follow-mode ingest would
-  for (const c of generateHour({ tuplesPerMinute: 15, minutesPerCommit: 25 })) {
-    const unit = {
-      checkpoint: { source: 'gen', blob: c.blob, lastBlockId: `block-${c.block}`, blockCount: c.block, byteOffset: c.block * 1000, etag: null, updatedAt: new Date(0).toISOString() },
-      tuples: [c.batch],
-      derived: analyze(c.batch, ctx),
-    };
-    await duck.commit(unit);
-    await ch.commit(unit);
-  }
+  await commitGeneratedHour([duck, ch], { minutesPerCommit: 25 });
 }, 600_000);
 
 afterAll(async () => {
