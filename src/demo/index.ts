@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { coverage as coverageReport } from '../coverage/index.js';
 import { FLOW_LOG_BLOB_FRAMING, emulate, type EmulateSummary, type ProfileName } from '../emulator/index.js';
 import { createDeriver, runIngest, type IngestSummary } from '../ingest/index.js';
-import { loadScenario, parseIpv4Cidr, type Ipv4Range, type Scenario } from '../model/index.js';
+import { loadScenario, parseIpv4Cidr, parsePortRange, type Ipv4Range, type Scenario } from '../model/index.js';
 import { createFolderSink, openFolderSource } from '../storage/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -242,9 +242,8 @@ function nsgAccessOnPort(scenario: Scenario, nicName: string, port: number): str
     .find((r) => {
       const ranges = [...(r.destinationPortRanges ?? []), ...(r.destinationPortRange ? [r.destinationPortRange] : [])];
       return ranges.some((range) => {
-        if (range === '*') return true;
-        const [lo, hi] = String(range).split('-').map(Number);
-        return port >= lo && port <= (hi ?? lo);
+        const parsed = parsePortRange(String(range));
+        return parsed !== null && port >= parsed[0] && port <= parsed[1];
       });
     });
   return rule?.access ?? '-';

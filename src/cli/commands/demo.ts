@@ -30,8 +30,11 @@ export function register(program: Command): void {
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${renderDemoReport(report)}\n`);
         log(`demo finished in ${report.seconds.toFixed(1)} s; store: ${report.storePath}`);
         if (opts.serve) {
-          const { startDemoConsole } = await import('../../demo/serve.js');
-          await startDemoConsole({ db: report.storePath, scenario: report.scenarioPath, port: Number(opts.port), log });
+          // The same `flowlens serve` a user would run next, on the demo's store and scenario.
+          const { buildProgram } = await import('../index.js');
+          await buildProgram().parseAsync(['serve', '--db', report.storePath, '--scenario', report.scenarioPath, '--port', opts.port], {
+            from: 'user',
+          });
         }
       }),
     );
