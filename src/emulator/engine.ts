@@ -28,19 +28,20 @@ import {
   ensure,
   nsgRecordTemplate,
   nsgRuleHeader,
+  putAscii,
   putByte,
   putBytes,
-  putUint,
   takeBytes,
   vnetRecordTemplate,
   vnetRuleHeader,
+  type ByteWriter,
   type RecordTemplate,
 } from './blockwriter.js';
 import type { EmuNetwork, EmuNic, EmuNsgFlowLog, EmuVnetFlowLog } from './network.js';
 import { prngFor } from './prng.js';
 import type { BehaviourProfile } from './profiles.js';
-import { decideFlow, STATE_BITS, type FlowDecision, type SideDecision } from './recorder.js';
-import { buildTrafficSources, type Connection } from './traffic.js';
+import { decideFlow, ENCRYPTION_NOISE_VALUE, STATE_BITS, type FlowDecision, type FlowKind, type SideDecision } from './recorder.js';
+import { buildConnectionSources, createConnBatch, KIND_ENCRYPTION_NOISE } from './traffic.js';
 import type { Judge } from './verdict.js';
 
 export type EncoderName = 'fast' | 'bytes' | 'formats' | 'json';
@@ -88,11 +89,13 @@ export interface MinuteResult {
 }
 
 const STATE_CHARS = ['B', 'C', 'E', 'D'] as const;
+const KIND_NAMES: FlowKind[] = ['normal', 'platform', 'encryptionNoise'];
 const ST_B = 0;
 const ST_C = 1;
 const ST_E = 2;
 const ST_D = 3;
 const STATE_BIT_BY_CODE = [STATE_BITS.B, STATE_BITS.C, STATE_BITS.E, STATE_BITS.D];
+const STATE_CODES = [66, 67, 69, 68]; // B C E D
 
 interface Target {
   kind: 'vnet' | 'nsg';
@@ -104,11 +107,12 @@ interface Target {
   hourStartMs: number;
   blobName: string;
   blocks: number;
-  events: TupleEvent[];
+  /** Minute this target last got a tuple in, and its tuples in that minute (slice of the order). */
+  minute: number;
+  count: number;
+  offset: number;
   /** NSG targets: rule headers (they embed the MAC). */
   nsgHeaders: Map<string, Buffer> | null;
-  text?: { before: string; after: string; close: string };
-  nsgHeaderText?: Map<string, string>;
 }
 
 interface Group {
@@ -116,72 +120,42 @@ interface Group {
   aclId: string;
   rule: string;
   aclOrder: number;
+  /** Position when all groups are sorted by (aclOrder, order): the tuple sort key. */
+  rank: number;
   aclHeader: Buffer;
   ruleHeader: Buffer;
-  aclText: string;
-  ruleText: string;
 }
 
-interface SideRt {
-  vnet: Target | null;
+/**
+ * What one NIC side of a decided flow writes, shared by every connection with that decision:
+ * the targets, the sort keys and the constant bytes of its tuples.
+ */
+interface SideTpl {
+  vnetTarget: number;
   vnetStates: number;
-  group: Group | null;
-  nsg: Target | null;
+  group: number;
+  nsgTarget: number;
+  nsgV2: boolean;
   nsgRule: string;
   nsgRuleOrder: number;
   allowed: boolean;
-  /**
-   * `,src,dst,sport,dport,proto,dir,` for VNet tuples, as bytes: template strings are V8 ropes,
-   * and reading a rope char by char is slow, so each side's constant text is encoded once.
-   */
-  midV: Buffer;
-  /** `,enc,` for VNet tuples. */
-  encV: Buffer;
-  /** `,src,dst,sport,dport,T|U,dir,A|D` for NSG tuples. */
-  midN: Buffer;
-  /** The same three texts as strings, for the string-concatenation encoder. */
-  midVs: string;
-  encVs: string;
-  midNs: string;
-  /** Tuple fields, kept as primitives so connections and decisions can be collected early. */
-  srcIp: string;
-  dstIp: string;
-  srcPort: number;
-  dstPort: number;
   protocol: number;
   direction: 'I' | 'O';
   encryption: string;
+  /** `6,O,` after the destination port of a VNet tuple. */
+  vnetTail: Buffer;
+  /** `,enc,` after the state of a VNet tuple. */
+  encBytes: Buffer;
+  /** `T,O,A` after the destination port of an NSG tuple. */
+  nsgTail: Buffer;
 }
 
-interface Session {
-  sides: SideRt[];
-  startMs: number;
-  endMs: number;
-  ppsF: number;
-  ppsR: number;
-  bpsF: number;
-  bpsR: number;
-  lastPF: number;
-  lastBF: number;
-  lastPR: number;
-  lastBR: number;
-}
-
-interface SessionEvent {
-  s: Session;
-  st: number;
-  ts: number;
-}
-
-interface TupleEvent {
-  side: SideRt;
-  st: number;
-  ts: number;
-  p1: number;
-  b1: number;
-  p2: number;
-  b2: number;
-  seq: number;
+/** A decision reduced to side templates. */
+interface Decided {
+  protocolRecorded: boolean;
+  delivered: boolean;
+  allowed: number[];
+  denied: number[];
 }
 
 /** `2023-09-01T00:00:59.1234567Z`: Azure's 7 fractional digits, the last four from the PRNG. */
@@ -189,239 +163,591 @@ export function recordTimeText(ms: number, extra4: number): string {
   return new Date(ms).toISOString().slice(0, 23) + String(extra4).padStart(4, '0') + 'Z';
 }
 
+/** Growable typed-array columns. */
+function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  let cap = a.length * 2;
+  while (cap < need) cap *= 2;
+  const next = new (a.constructor as new (n: number) => T)(cap);
+  next.set(a);
+  return next;
+}
+
+/** ASCII digits of 0..255, 4 bytes each (length first). */
+const OCTETS = (() => {
+  const t = new Uint8Array(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    const s = String(i);
+    t[i * 4] = s.length;
+    for (let k = 0; k < s.length; k++) t[i * 4 + 1 + k] = s.charCodeAt(k);
+  }
+  return t;
+})();
+
 export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOptions): Generator<MinuteResult> {
   const { startMs, durationMinutes, profile, seed } = options;
   const encoder = options.encoder ?? 'fast';
+  const objectEncoder = encoder === 'formats' || encoder === 'json';
   const timings = options.timings;
   const endMs = startMs + durationMinutes * 60_000;
-  const sources = buildTrafficSources(net, seed, startMs, endMs);
+  const cs = buildConnectionSources(net, seed, startMs, endMs);
+  const sources = cs.sources;
+  const eps = cs.endpoints;
   const intervalMs = profile.continuingIntervalMinutes * 60_000;
   const tsSeconds = profile.vnetTupleTimestampUnit === 's';
 
-  const targets = new Map<string, Target>();
-  const groups = new Map<string, Group>();
+  const targets: Target[] = [];
+  const targetIds = new Map<string, number>();
+  const groups: Group[] = [];
+  const groupIds = new Map<string, number>();
+  let groupsRanked = true;
   const aclOrder = new Map<string, number>();
   const aclHeaders = new Map<string, Buffer>();
   const nsgRuleOrder = new Map<string, number>();
-  const buckets = new Map<number, SessionEvent[]>();
+  const sideTpls: SideTpl[] = [];
+  const sideTplIds = new Map<string, number>();
   const writer = createByteWriter(1 << 20);
-  let seq = 0;
 
-  const scheduleAt = (minuteIdx: number, ev: SessionEvent) => {
+  // ---- sessions: struct of arrays with a free list ----
+  let sCap = 1024;
+  let sStart = new Float64Array(sCap);
+  let sEnd = new Float64Array(sCap);
+  let sPpsF = new Float64Array(sCap);
+  let sPpsR = new Float64Array(sCap);
+  let sBpsF = new Float64Array(sCap);
+  let sBpsR = new Float64Array(sCap);
+  let sLastPF = new Float64Array(sCap);
+  let sLastBF = new Float64Array(sCap);
+  let sLastPR = new Float64Array(sCap);
+  let sLastBR = new Float64Array(sCap);
+  let sNextC = new Float64Array(sCap);
+  let sSide0 = new Int32Array(sCap);
+  let sSide1 = new Int32Array(sCap);
+  let sSrcEp = new Int32Array(sCap);
+  let sDstEp = new Int32Array(sCap);
+  let sSrcIp = new Float64Array(sCap);
+  let sDstIp = new Float64Array(sCap);
+  let sSrcPort = new Int32Array(sCap);
+  let sDstPort = new Int32Array(sCap);
+  /** Events still scheduled (C, E) per session; the slot is freed at 0 after the minute. */
+  let sPending = new Int32Array(sCap);
+  /**
+   * `,src,dst,sport,dport,` of each session's tuples, encoded once when the session starts
+   * (`ADDR_STRIDE` bytes per session; length -1 when it does not fit, written per tuple then).
+   */
+  let sAddr = new Uint8Array(sCap * ADDR_STRIDE);
+  let sAddrLen = new Int32Array(sCap);
+  let sUsed = 0;
+  let freeList = new Int32Array(1024);
+  let freeCount = 0;
+  let releaseList = new Int32Array(1024);
+  let releaseCount = 0;
+
+  const allocSession = (): number => {
+    if (freeCount > 0) return freeList[--freeCount];
+    if (sUsed === sCap) {
+      const n = sCap * 2;
+      sStart = grown(sStart, n);
+      sEnd = grown(sEnd, n);
+      sPpsF = grown(sPpsF, n);
+      sPpsR = grown(sPpsR, n);
+      sBpsF = grown(sBpsF, n);
+      sBpsR = grown(sBpsR, n);
+      sLastPF = grown(sLastPF, n);
+      sLastBF = grown(sLastBF, n);
+      sLastPR = grown(sLastPR, n);
+      sLastBR = grown(sLastBR, n);
+      sNextC = grown(sNextC, n);
+      sSide0 = grown(sSide0, n);
+      sSide1 = grown(sSide1, n);
+      sSrcEp = grown(sSrcEp, n);
+      sDstEp = grown(sDstEp, n);
+      sSrcIp = grown(sSrcIp, n);
+      sDstIp = grown(sDstIp, n);
+      sSrcPort = grown(sSrcPort, n);
+      sDstPort = grown(sDstPort, n);
+      sPending = grown(sPending, n);
+      sAddr = grown(sAddr, n * ADDR_STRIDE);
+      sAddrLen = grown(sAddrLen, n);
+      sCap = n;
+    }
+    return sUsed++;
+  };
+  const releaseLater = (s: number) => {
+    releaseList = grown(releaseList, releaseCount + 1);
+    releaseList[releaseCount++] = s;
+  };
+
+  // ---- scheduled C/E events: per minute, `session * 4 + state` ----
+  const buckets = new Map<number, number[]>();
+  const minuteOf = (ts: number) => Math.floor((ts - startMs) / 60_000);
+  const scheduleAt = (minuteIdx: number, s: number, st: number) => {
     let list = buckets.get(minuteIdx);
     if (!list) buckets.set(minuteIdx, (list = []));
-    list.push(ev);
+    list.push(s * 4 + st);
+    sPending[s]++;
   };
-  const minuteOf = (ts: number) => Math.floor((ts - startMs) / 60_000);
+  let pendingNow: number[] = [];
 
-  const groupFor = (aclId: string, rule: string): Group => {
+  // ---- this minute's tuples: struct of arrays ----
+  let eCap = 4096;
+  let eSess = new Int32Array(eCap);
+  let eSide = new Int32Array(eCap);
+  let eTarget = new Int32Array(eCap);
+  let eSt = new Uint8Array(eCap);
+  let eTs = new Float64Array(eCap);
+  let eP1 = new Float64Array(eCap);
+  let eB1 = new Float64Array(eCap);
+  let eP2 = new Float64Array(eCap);
+  let eB2 = new Float64Array(eCap);
+  let eCount = 0;
+  let order = new Int32Array(eCap);
+  let sortKeys = new Float64Array(1024);
+  let sortScratch = new Int32Array(1024);
+  let touched: number[] = [];
+  let minuteIdx = 0;
+
+  const addTuple = (s: number, side: number, target: number, st: number, ts: number, p1: number, b1: number, p2: number, b2: number) => {
+    if (eCount === eCap) {
+      const n = eCap * 2;
+      eSess = grown(eSess, n);
+      eSide = grown(eSide, n);
+      eTarget = grown(eTarget, n);
+      eSt = grown(eSt, n);
+      eTs = grown(eTs, n);
+      eP1 = grown(eP1, n);
+      eB1 = grown(eB1, n);
+      eP2 = grown(eP2, n);
+      eB2 = grown(eB2, n);
+      eCap = n;
+    }
+    const i = eCount++;
+    eSess[i] = s;
+    eSide[i] = side;
+    eTarget[i] = target;
+    eSt[i] = st;
+    eTs[i] = ts;
+    eP1[i] = p1;
+    eB1[i] = b1;
+    eP2[i] = p2;
+    eB2[i] = b2;
+    const t = targets[target];
+    if (t.minute !== minuteIdx) {
+      t.minute = minuteIdx;
+      t.count = 0;
+      touched.push(target);
+    }
+    t.count++;
+  };
+
+  const groupFor = (aclId: string, rule: string): number => {
     const k = aclId + '\u0000' + rule;
-    let g = groups.get(k);
-    if (!g) {
+    let g = groupIds.get(k);
+    if (g === undefined) {
       let ao = aclOrder.get(aclId);
       if (ao === undefined) aclOrder.set(aclId, (ao = aclOrder.size));
       let ah = aclHeaders.get(aclId);
       if (!ah) aclHeaders.set(aclId, (ah = aclHeader(aclId)));
-      const rh = vnetRuleHeader(rule);
-      g = { order: groups.size, aclId, rule, aclOrder: ao, aclHeader: ah, ruleHeader: rh, aclText: ah.toString('utf8'), ruleText: rh.toString('utf8') };
-      groups.set(k, g);
+      g = groups.length;
+      groups.push({ order: g, aclId, rule, aclOrder: ao, rank: 0, aclHeader: ah, ruleHeader: vnetRuleHeader(rule) });
+      groupIds.set(k, g);
+      groupsRanked = false;
     }
     return g;
   };
 
-  const vnetTarget = (nic: EmuNic, fl: EmuVnetFlowLog): Target => {
-    const k = `v\u0000${fl.name}\u0000${nic.idx}`;
-    let t = targets.get(k);
-    if (!t) {
-      t = {
-        kind: 'vnet',
-        nic,
-        vnetLog: fl,
-        nsgLog: null,
-        template: vnetRecordTemplate({
+  const targetFor = (kind: 'vnet' | 'nsg', nic: EmuNic, fl: EmuVnetFlowLog | EmuNsgFlowLog): number => {
+    const k = `${kind === 'vnet' ? 'v' : 'n'}\u0000${fl.name}\u0000${nic.idx}`;
+    let id = targetIds.get(k);
+    if (id === undefined) {
+      let template: RecordTemplate;
+      if (kind === 'vnet') {
+        const v = fl as EmuVnetFlowLog;
+        template = vnetRecordTemplate({
           flowLogVersion: 4,
-          flowLogGUID: fl.guid,
+          flowLogGUID: v.guid,
           macAddress: nic.mac,
           category: VNET_CATEGORY,
-          flowLogResourceID: fl.resourceIdUpper,
-          targetResourceID: fl.targetResourceId,
+          flowLogResourceID: v.resourceIdUpper,
+          targetResourceID: v.targetResourceId,
           operationName: VNET_OPERATION_NAME,
-        }),
-        container: VNET_CONTAINER,
-        hourStartMs: -1,
-        blobName: '',
-        blocks: 0,
-        events: [],
-        nsgHeaders: null,
-      };
-      targets.set(k, t);
-    }
-    return t;
-  };
-
-  const nsgTarget = (nic: EmuNic, fl: EmuNsgFlowLog): Target => {
-    const k = `n\u0000${fl.name}\u0000${nic.idx}`;
-    let t = targets.get(k);
-    if (!t) {
-      t = {
-        kind: 'nsg',
+        });
+      } else {
+        const n = fl as EmuNsgFlowLog;
+        template = nsgRecordTemplate({ systemId: n.systemId, category: NSG_CATEGORY, resourceId: n.resourceIdUpper, operationName: NSG_OPERATION_NAME, version: n.version });
+      }
+      id = targets.length;
+      targets.push({
+        kind,
         nic,
-        vnetLog: null,
-        nsgLog: fl,
-        template: nsgRecordTemplate({
-          systemId: fl.systemId,
-          category: NSG_CATEGORY,
-          resourceId: fl.resourceIdUpper,
-          operationName: NSG_OPERATION_NAME,
-          version: fl.version,
-        }),
-        container: NSG_CONTAINER,
+        vnetLog: kind === 'vnet' ? (fl as EmuVnetFlowLog) : null,
+        nsgLog: kind === 'nsg' ? (fl as EmuNsgFlowLog) : null,
+        template,
+        container: kind === 'vnet' ? VNET_CONTAINER : NSG_CONTAINER,
         hourStartMs: -1,
         blobName: '',
         blocks: 0,
-        events: [],
-        nsgHeaders: new Map(),
-      };
-      targets.set(k, t);
+        minute: -1,
+        count: 0,
+        offset: 0,
+        nsgHeaders: kind === 'nsg' ? new Map() : null,
+      });
+      targetIds.set(k, id);
     }
-    return t;
+    return id;
   };
 
-  const sideRt = (d: SideDecision, c: Connection): SideRt => {
-    const dir = d.direction;
-    const mid = `,${c.src.ip},${c.dst.ip},${c.srcPort},${c.dstPort},`;
+  /** The template of one recorded side; groups and NSG rules get their order on first use. */
+  const sideTplFor = (d: SideDecision, protocol: number): number => {
+    const vnet = d.vnetStates && d.vnetFlowLog ? d.vnetFlowLog : null;
+    const nsg = d.nsgRecorded && d.nsgFlowLog ? d.nsgFlowLog : null;
+    const k = [d.nic.idx, d.direction, d.allowed, d.encryption, d.aclId, d.rule, vnet?.name ?? '', d.vnetStates, nsg?.name ?? '', d.nsgRecorded, d.nsgRule ?? '', protocol].join('\u0000');
+    let id = sideTplIds.get(k);
+    if (id !== undefined) {
+      // Same order of first use as deciding per connection: touch the group and rule again.
+      return id;
+    }
     let ruleOrder = -1;
     if (d.nsgRecorded && d.nsgRule) {
       const r = nsgRuleOrder.get(d.nsgRule);
       if (r === undefined) nsgRuleOrder.set(d.nsgRule, (ruleOrder = nsgRuleOrder.size));
       else ruleOrder = r;
     }
-    return {
-      vnet: d.vnetStates && d.vnetFlowLog ? vnetTarget(d.nic, d.vnetFlowLog) : null,
+    const tpl: SideTpl = {
+      vnetTarget: vnet ? targetFor('vnet', d.nic, vnet) : -1,
       vnetStates: d.vnetStates,
-      group: d.vnetStates ? groupFor(d.aclId, d.rule) : null,
-      nsg: d.nsgRecorded && d.nsgFlowLog ? nsgTarget(d.nic, d.nsgFlowLog) : null,
+      group: d.vnetStates ? groupFor(d.aclId, d.rule) : -1,
+      nsgTarget: nsg ? targetFor('nsg', d.nic, nsg) : -1,
+      nsgV2: nsg ? nsg.version === 2 : false,
       nsgRule: d.nsgRule ?? '',
       nsgRuleOrder: ruleOrder,
       allowed: d.allowed,
-      midV: EMPTY,
-      encV: encText(d.encryption),
-      midN: EMPTY,
-      midVs: d.vnetStates ? `${mid}${c.protocol},${dir},` : '',
-      encVs: `,${d.encryption},`,
-      midNs: d.nsgRecorded ? `${mid}${c.protocol === 6 ? 'T' : c.protocol === 17 ? 'U' : c.protocol},${dir},${d.allowed ? 'A' : 'D'}` : '',
-      srcIp: c.src.ip,
-      dstIp: c.dst.ip,
-      srcPort: c.srcPort,
-      dstPort: c.dstPort,
-      protocol: c.protocol,
+      protocol,
       direction: d.direction,
       encryption: d.encryption,
+      vnetTail: Buffer.from(`${protocol},${d.direction},`, 'latin1'),
+      encBytes: Buffer.from(`,${d.encryption},`, 'latin1'),
+      nsgTail: Buffer.from(`${protocol === 6 ? 'T' : protocol === 17 ? 'U' : protocol},${d.direction},${d.allowed ? 'A' : 'D'}`, 'latin1'),
     };
+    id = sideTpls.length;
+    sideTpls.push(tpl);
+    sideTplIds.set(k, id);
+    return id;
   };
 
-  // Decisions do not depend on the ephemeral source port unless a rule or filter looks at it.
+  const reduceDecision = (d: FlowDecision, protocol: number): Decided => {
+    const out: Decided = { protocolRecorded: d.protocolRecorded, delivered: d.delivered, allowed: [], denied: [] };
+    if (!d.protocolRecorded) return out;
+    for (const sd of d.sides) {
+      if (!sd.vnetStates && !sd.nsgRecorded) continue;
+      (sd.allowed ? out.allowed : out.denied).push(sideTplFor(sd, protocol));
+    }
+    return out;
+  };
+
+  // Decisions do not depend on the ephemeral source port unless a rule or filter looks at it, nor
+  // on an address drawn from a prefix the rules treat as one block (`judge.uniformRange`).
   const scenario = net.scenario;
   const portSensitive =
     scenario.nsgs.some((n) => n.securityRules.some((r) => (r.sourcePortRange ?? '*') !== '*' || (r.sourcePortRanges ?? []).some((p) => p !== '*'))) ||
     scenario.networkManagers.some((m) => m.securityAdminConfigurations.some((c) => c.ruleCollections.some((rc) => rc.rules.some((r) => r.sourcePortRanges.length > 0)))) ||
     scenario.flowLogs.some((f) => /src\s*port|source\s*port/i.test(f.enabledFilteringCriteria ?? ''));
-  const cacheable = scenario.nsgEvaluationOrder !== 'random';
-  const decisionCache = new Map<string, FlowDecision>();
+  const cacheable = scenario.nsgEvaluationOrder !== 'random' && !portSensitive;
+  const rangesMayBeUniform = judge.uniformRange !== undefined && net.vnetFlowLogs.every((f) => f.acceptsAll);
+  /** Per endpoint id: 1 = its decisions can be cached by id, 0 = judged per connection, -1 = unknown yet. */
+  const epCacheable: number[] = [];
+  const cacheableEp = (id: number): boolean => {
+    let v = epCacheable[id];
+    if (v === undefined) {
+      v = !eps.isRange[id] ? 1 : rangesMayBeUniform && judge.uniformRange!(eps.lo[id], eps.hi[id]) ? 1 : 0;
+      epCacheable[id] = v;
+    }
+    return v === 1;
+  };
+  const decisionCache = new Map<number, Decided>();
+  const KIND_STRIDE = 3;
+  const PROTO_STRIDE = 4;
+  const keyRoom = Number.MAX_SAFE_INTEGER / (65536 * PROTO_STRIDE * KIND_STRIDE);
+  const retirementMs = profile.nsgFlowLogRetirement ? Date.parse(profile.nsgFlowLogRetirement) : null;
+  const protoCode = (p: number) => (p === 6 ? 0 : p === 17 ? 1 : p === 1 ? 2 : 3);
 
-  const collect = (s: Session, st: number, ts: number, p1: number, b1: number, p2: number, b2: number, touched: Target[]) => {
-    for (const side of s.sides) {
-      if (side.vnet && side.vnetStates & STATE_BIT_BY_CODE[st]) {
-        if (side.vnet.events.length === 0) touched.push(side.vnet);
-        side.vnet.events.push({ side, st, ts, p1, b1, p2, b2, seq: seq++ });
-      }
-      if (side.nsg && (side.nsg.nsgLog!.version === 2 || st === ST_B || st === ST_D)) {
-        if (side.nsg.events.length === 0) touched.push(side.nsg);
-        side.nsg.events.push({ side, st, ts, p1, b1, p2, b2, seq: seq++ });
-      }
+  const batch = createConnBatch(4096);
+
+  /** Records C/E counters and emits the tuples of one session event. */
+  const collect = (s: number, st: number, ts: number, p1: number, b1: number, p2: number, b2: number) => {
+    const bit = STATE_BIT_BY_CODE[st];
+    for (let k = 0; k < 2; k++) {
+      const side = k === 0 ? sSide0[s] : sSide1[s];
+      if (side < 0) break;
+      const tpl = sideTpls[side];
+      if (tpl.vnetTarget >= 0 && tpl.vnetStates & bit) addTuple(s, side, tpl.vnetTarget, st, ts, p1, b1, p2, b2);
+      if (tpl.nsgTarget >= 0 && (tpl.nsgV2 || st === ST_B || st === ST_D)) addTuple(s, side, tpl.nsgTarget, st, ts, p1, b1, p2, b2);
     }
   };
 
-  const fire = (ev: SessionEvent, touched: Target[]) => {
-    const s = ev.s;
-    if (ev.st === ST_B || ev.st === ST_D) {
-      collect(s, ev.st, ev.ts, 0, 0, 0, 0, touched);
+  const fire = (s: number, st: number, ts: number) => {
+    if (st === ST_B || st === ST_D) {
+      collect(s, st, ts, 0, 0, 0, 0);
       return;
     }
-    const secs = (ev.ts - s.startMs) / 1000;
-    const pf = Math.floor(s.ppsF * secs + 1e-9);
-    const bf = Math.floor(s.bpsF * secs + 1e-9);
-    const pr = Math.floor(s.ppsR * secs + 1e-9);
-    const br = Math.floor(s.bpsR * secs + 1e-9);
-    collect(s, ev.st, ev.ts, pf - s.lastPF, bf - s.lastBF, pr - s.lastPR, br - s.lastBR, touched);
-    s.lastPF = pf;
-    s.lastBF = bf;
-    s.lastPR = pr;
-    s.lastBR = br;
-    if (ev.st === ST_C) {
-      const next = ev.ts + intervalMs;
-      if (next < s.endMs && next < endMs) scheduleAt(minuteOf(next), { s, st: ST_C, ts: next });
+    const secs = (ts - sStart[s]) / 1000;
+    const pf = Math.floor(sPpsF[s] * secs + 1e-9);
+    const bf = Math.floor(sBpsF[s] * secs + 1e-9);
+    const pr = Math.floor(sPpsR[s] * secs + 1e-9);
+    const br = Math.floor(sBpsR[s] * secs + 1e-9);
+    collect(s, st, ts, pf - sLastPF[s], bf - sLastBF[s], pr - sLastPR[s], br - sLastBR[s]);
+    sLastPF[s] = pf;
+    sLastBF[s] = bf;
+    sLastPR[s] = pr;
+    sLastBR[s] = br;
+    if (st === ST_C) {
+      const next = ts + intervalMs;
+      if (next < sEnd[s] && next < endMs) {
+        sNextC[s] = next;
+        scheduleAt(minuteOf(next), s, ST_C);
+      }
     }
   };
 
-  const startSession = (sides: SideRt[], c: Connection, denied: boolean, durationMs: number, rates: [number, number, number, number], touched: Target[]) => {
+  const startSession = (sides: number[], r: number, denied: boolean, durationMs: number, ppsF: number, ppsR: number, bpsF: number, bpsR: number) => {
     if (sides.length === 0) return;
-    const s: Session = {
-      sides,
-      startMs: c.startMs,
-      endMs: c.startMs + durationMs,
-      ppsF: rates[0],
-      ppsR: rates[1],
-      bpsF: rates[2],
-      bpsR: rates[3],
-      lastPF: 0,
-      lastBF: 0,
-      lastPR: 0,
-      lastBR: 0,
-    };
+    const s = allocSession();
+    const start = batch.startMs[r];
+    sStart[s] = start;
+    sEnd[s] = start + durationMs;
+    sPpsF[s] = ppsF;
+    sPpsR[s] = ppsR;
+    sBpsF[s] = bpsF;
+    sBpsR[s] = bpsR;
+    sLastPF[s] = 0;
+    sLastBF[s] = 0;
+    sLastPR[s] = 0;
+    sLastBR[s] = 0;
+    sSide0[s] = sides[0];
+    sSide1[s] = sides.length > 1 ? sides[1] : -1;
+    sSrcEp[s] = batch.srcEp[r];
+    sDstEp[s] = batch.dstEp[r];
+    sSrcIp[s] = batch.srcIp[r];
+    sDstIp[s] = batch.dstIp[r];
+    sSrcPort[s] = batch.srcPort[r];
+    sDstPort[s] = batch.dstPort[r];
+    sPending[s] = 0;
+    encodeAddresses(s);
     if (denied) {
-      fire({ s, st: ST_D, ts: c.startMs }, touched);
+      fire(s, ST_D, start);
+      releaseLater(s);
       return;
     }
-    fire({ s, st: ST_B, ts: c.startMs }, touched);
-    const firstC = c.startMs + intervalMs;
-    if (firstC < s.endMs && firstC < endMs) scheduleAt(minuteOf(firstC), { s, st: ST_C, ts: firstC });
-    if (s.endMs < endMs) {
-      const ev = { s, st: ST_E, ts: s.endMs };
-      if (minuteOf(s.endMs) === minuteOf(c.startMs)) pendingNow.push(ev);
-      else scheduleAt(minuteOf(s.endMs), ev);
+    fire(s, ST_B, start);
+    const firstC = start + intervalMs;
+    if (firstC < sEnd[s] && firstC < endMs) {
+      sNextC[s] = firstC;
+      scheduleAt(minuteOf(firstC), s, ST_C);
     }
+    if (sEnd[s] < endMs) {
+      if (minuteOf(sEnd[s]) === minuteOf(start)) {
+        pendingNow.push(s * 4 + ST_E);
+        sPending[s]++;
+      } else scheduleAt(minuteOf(sEnd[s]), s, ST_E);
+    }
+    if (sPending[s] === 0) releaseLater(s);
   };
-  let pendingNow: SessionEvent[] = [];
 
-  const blockFor = (t: Target, minuteStartMs: number, timeText: string, tupleCount: { n: number }): Buffer => {
-    const events = t.events;
-    if (t.kind === 'vnet') {
-      events.sort((a, b) => a.side.group!.aclOrder - b.side.group!.aclOrder || a.side.group!.order - b.side.group!.order || a.ts - b.ts || a.seq - b.seq);
-    } else {
-      events.sort((a, b) => a.side.nsgRuleOrder - b.side.nsgRuleOrder || a.ts - b.ts || a.seq - b.seq);
+  const rankGroups = () => {
+    const sorted = groups.slice().sort((a, b) => a.aclOrder - b.aclOrder || a.order - b.order);
+    sorted.forEach((g, i) => (g.rank = i));
+    groupsRanked = true;
+  };
+
+  /** Orders the target's tuples (slice of `order`): group or rule, then time, then emission order. */
+  const sortTarget = (t: Target, minuteStartMs: number) => {
+    const n = t.count;
+    const off = t.offset;
+    if (n < 2) return;
+    const vnet = t.kind === 'vnet';
+    sortKeys = grown(sortKeys, n);
+    let packed = n <= 1 << 20;
+    for (let k = 0; k < n && packed; k++) {
+      const e = order[off + k];
+      const tpl = sideTpls[eSide[e]];
+      const rank = vnet ? groups[tpl.group].rank : tpl.nsgRuleOrder;
+      const tsOff = eTs[e] - minuteStartMs;
+      if (rank >= 140_000 || !(tsOff >= 0 && tsOff < 60_000) || !Number.isInteger(tsOff)) packed = false;
+      else sortKeys[k] = (rank * 60_000 + tsOff) * 1048576 + k;
     }
-    tupleCount.n += events.length;
-    const isFirst = t.blocks === 0;
-    if (encoder === 'formats' || encoder === 'json') {
-      const record = buildRecordObject(t, timeText, events);
-      if (encoder === 'formats') return Buffer.from(encodeBlock(record, isFirst));
-      const json = JSON.stringify(record);
-      return Buffer.from(isFirst ? json : ',' + json, 'utf8');
+    if (packed) {
+      const keys = sortKeys.subarray(0, n).sort();
+      sortScratch = grown(sortScratch, n);
+      const idx = sortScratch;
+      for (let k = 0; k < n; k++) idx[k] = order[off + k];
+      for (let k = 0; k < n; k++) order[off + k] = idx[keys[k] % 1048576];
+      return;
     }
-    if (encoder === 'fast') return Buffer.from(recordText(t, timeText, events, isFirst), 'utf8');
+    const slice = Array.from(order.subarray(off, off + n));
+    const rankOf = (e: number) => (vnet ? groups[sideTpls[eSide[e]].group].rank : sideTpls[eSide[e]].nsgRuleOrder);
+    slice.sort((a, b) => rankOf(a) - rankOf(b) || eTs[a] - eTs[b] || a - b);
+    for (let k = 0; k < n; k++) order[off + k] = slice[k];
+  };
+
+  /** Writes `a.b.c.d` of endpoint `ep` (drawn address `ip` for range endpoints) at `p`; returns the end. */
+  const ipAt = (buf: Uint8Array, p: number, ep: number, ip: number): number => {
+    if (!eps.isRange[ep]) {
+      const b = eps.ipBytes[ep];
+      for (let k = 0; k < b.length; k++) buf[p++] = b[k];
+      return p;
+    }
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const o = ((ip >>> shift) & 255) * 4;
+      const len = OCTETS[o];
+      buf[p++] = OCTETS[o + 1];
+      if (len > 1) buf[p++] = OCTETS[o + 2];
+      if (len > 2) buf[p++] = OCTETS[o + 3];
+      if (shift > 0) buf[p++] = 46;
+    }
+    return p;
+  };
+
+  const ipRoom = (ep: number) => (eps.isRange[ep] ? 15 : eps.ipBytes[ep].length);
+  const encodeAddresses = (s: number) => {
+    if (ipRoom(sSrcEp[s]) + ipRoom(sDstEp[s]) + 15 > ADDR_STRIDE) {
+      sAddrLen[s] = -1;
+      return;
+    }
+    const buf = sAddr;
+    const base = s * ADDR_STRIDE;
+    let p = base;
+    buf[p++] = 44;
+    p = ipAt(buf, p, sSrcEp[s], sSrcIp[s]);
+    buf[p++] = 44;
+    p = ipAt(buf, p, sDstEp[s], sDstIp[s]);
+    buf[p++] = 44;
+    p = uintAt(buf, p, sSrcPort[s]);
+    buf[p++] = 44;
+    p = uintAt(buf, p, sDstPort[s]);
+    buf[p++] = 44;
+    sAddrLen[s] = p - base;
+  };
+
+  /** `,src,dst,sport,dport,` of a tuple of session `s` at `p`. */
+  const addressesAt = (buf: Uint8Array, p: number, s: number): number => {
+    const len = sAddrLen[s];
+    if (len < 0) {
+      const text = `,${eps.ipText(sSrcEp[s], sSrcIp[s])},${eps.ipText(sDstEp[s], sDstIp[s])},${sSrcPort[s]},${sDstPort[s]},`;
+      for (let k = 0; k < text.length; k++) buf[p++] = text.charCodeAt(k);
+      return p;
+    }
+    const a = sAddr;
+    let q = s * ADDR_STRIDE;
+    const end = q + len;
+    while (q < end) buf[p++] = a[q++];
+    return p;
+  };
+
+  const numberAt = (buf: Uint8Array, p: number, n: number): number => {
+    if (n >= 0 && n < 1e15 && Number.isInteger(n)) return uintAt(buf, p, n);
+    const text = String(n);
+    for (let k = 0; k < text.length; k++) buf[p++] = text.charCodeAt(k);
+    return p;
+  };
+
+  // Timestamps of one minute share their leading digits: those are written from a cached text.
+  let tsHigh = -1;
+  let tsHighBytes = new Uint8Array(0);
+  /** A timestamp (ms or s) as `high * 1e5 + low` with the low part zero-padded. */
+  const timestampAt = (buf: Uint8Array, p: number, n: number): number => {
+    if (!(n >= 1e5 && n < 1e15 && Number.isInteger(n))) return numberAt(buf, p, n);
+    const high = Math.floor(n / 1e5);
+    if (high !== tsHigh) {
+      tsHigh = high;
+      tsHighBytes = Buffer.from(String(high), 'latin1');
+    }
+    const hb = tsHighBytes;
+    for (let k = 0; k < hb.length; k++) buf[p++] = hb[k];
+    let low = n - high * 1e5;
+    for (let k = 4; k >= 0; k--) {
+      const q = Math.floor(low / 10);
+      buf[p + k] = 48 + low - q * 10;
+      low = q;
+    }
+    return p + 5;
+  };
+
+  const countersAt = (buf: Uint8Array, p: number, e: number): number => {
+    p = numberAt(buf, p, eP1[e]);
+    buf[p++] = 44;
+    p = numberAt(buf, p, eB1[e]);
+    buf[p++] = 44;
+    p = numberAt(buf, p, eP2[e]);
+    buf[p++] = 44;
+    return numberAt(buf, p, eB2[e]);
+  };
+
+  const bytesAt = (buf: Uint8Array, p: number, b: Uint8Array): number => {
+    for (let k = 0; k < b.length; k++) buf[p++] = b[k];
+    return p;
+  };
+
+  /** Room one tuple may need (addresses that did not fit `ADDR_STRIDE` are checked separately). */
+  const tupleRoom = (s: number) => (sAddrLen[s] < 0 ? 512 + 3 * (ipRoom(sSrcEp[s]) + ipRoom(sDstEp[s])) : 256);
+
+  const writeVnetTuple = (w: ByteWriter, e: number) => {
+    const tpl = sideTpls[eSide[e]];
+    const s = eSess[e];
+    ensure(w, tupleRoom(s));
+    const buf = w.buf;
+    let p = w.pos;
+    buf[p++] = 34;
+    p = timestampAt(buf, p, tsSeconds ? Math.floor(eTs[e] / 1000) : eTs[e]);
+    p = addressesAt(buf, p, s);
+    p = bytesAt(buf, p, tpl.vnetTail);
+    const st = eSt[e];
+    buf[p++] = STATE_CODES[st];
+    p = bytesAt(buf, p, tpl.encBytes);
+    if (st === ST_B || st === ST_D) p = bytesAt(buf, p, ZERO_COUNTERS);
+    else p = countersAt(buf, p, e);
+    buf[p++] = 34;
+    w.pos = p;
+  };
+
+  const writeNsgTuple = (w: ByteWriter, e: number, v2: boolean) => {
+    const tpl = sideTpls[eSide[e]];
+    const s = eSess[e];
+    ensure(w, tupleRoom(s));
+    const buf = w.buf;
+    let p = w.pos;
+    buf[p++] = 34;
+    p = timestampAt(buf, p, Math.floor(eTs[e] / 1000));
+    p = addressesAt(buf, p, s);
+    p = bytesAt(buf, p, tpl.nsgTail);
+    if (v2) {
+      const st = eSt[e];
+      buf[p++] = 44;
+      // NSG v2 has no D state: a denied attempt is `…,D,B,,,,`.
+      buf[p++] = st === ST_D ? 66 : STATE_CODES[st];
+      if (st === ST_B || st === ST_D) p = bytesAt(buf, p, EMPTY_COUNTERS);
+      else {
+        buf[p++] = 44;
+        p = countersAt(buf, p, e);
+      }
+    }
+    buf[p++] = 34;
+    w.pos = p;
+  };
+
+  const writeBlock = (t: Target, timeText: string, isFirst: boolean): Buffer => {
     const w = writer;
     if (!isFirst) putByte(w, 44);
     putBytes(w, t.template.beforeTime);
     ensure(w, 40);
-    w.pos += w.buf.write(timeText, w.pos, 'latin1');
+    putAscii(w, timeText);
     putBytes(w, t.template.afterTime);
+    const end = t.offset + t.count;
     if (t.kind === 'vnet') {
       let acl = -1;
       let grp = -1;
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i];
-        const g = e.side.group!;
+      for (let i = t.offset; i < end; i++) {
+        const e = order[i];
+        const g = groups[sideTpls[eSide[e]].group];
         if (g.aclOrder !== acl) {
           if (acl !== -1) {
             putBytes(w, CLOSE_GROUP_AND_ACL);
@@ -436,31 +762,28 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
           putByte(w, 44);
           putBytes(w, g.ruleHeader);
           grp = g.order;
-        } else {
-          putByte(w, 44);
-        }
-        writeVnetTuple(e);
+        } else putByte(w, 44);
+        writeVnetTuple(w, e);
       }
       putBytes(w, CLOSE_GROUP_AND_ACL);
     } else {
       let rule = -1;
       const headers = t.nsgHeaders!;
-      const version = t.nsgLog!.version;
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i];
-        if (e.side.nsgRuleOrder !== rule) {
+      const v2 = t.nsgLog!.version === 2;
+      for (let i = t.offset; i < end; i++) {
+        const e = order[i];
+        const tpl = sideTpls[eSide[e]];
+        if (tpl.nsgRuleOrder !== rule) {
           if (rule !== -1) {
             putBytes(w, CLOSE_NSG_RULE);
             putByte(w, 44);
           }
-          let h = headers.get(e.side.nsgRule);
-          if (!h) headers.set(e.side.nsgRule, (h = nsgRuleHeader(e.side.nsgRule, t.nic.mac)));
+          let h = headers.get(tpl.nsgRule);
+          if (!h) headers.set(tpl.nsgRule, (h = nsgRuleHeader(tpl.nsgRule, t.nic.mac)));
           putBytes(w, h);
-          rule = e.side.nsgRuleOrder;
-        } else {
-          putByte(w, 44);
-        }
-        writeNsgTuple(e, version);
+          rule = tpl.nsgRuleOrder;
+        } else putByte(w, 44);
+        writeNsgTuple(w, e, v2);
       }
       putBytes(w, CLOSE_NSG_RULE);
     }
@@ -468,147 +791,45 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     return takeBytes(w);
   };
 
-  const recordText = (t: Target, timeText: string, events: TupleEvent[], isFirst: boolean): string => {
-    const tpl = (t.text ??= {
-      before: t.template.beforeTime.toString('utf8'),
-      after: t.template.afterTime.toString('utf8'),
-      close: t.template.close.toString('utf8'),
-    });
-    let out = (isFirst ? tpl.before : ',' + tpl.before) + timeText + tpl.after;
-    if (t.kind === 'vnet') {
-      let acl = -1;
-      let grp = -1;
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i];
-        const g = e.side.group!;
-        if (g.aclOrder !== acl) {
-          if (acl !== -1) out += ']}]},';
-          out += g.aclText + g.ruleText;
-          acl = g.aclOrder;
-          grp = g.order;
-        } else if (g.order !== grp) {
-          out += ']},' + g.ruleText;
-          grp = g.order;
-        } else out += ',';
-        const side = e.side;
-        out +=
-          '"' +
-          (tsSeconds ? Math.floor(e.ts / 1000) : e.ts) +
-          side.midVs +
-          STATE_CHARS[e.st] +
-          side.encVs +
-          (e.st === ST_B || e.st === ST_D ? '0,0,0,0"' : e.p1 + ',' + e.b1 + ',' + e.p2 + ',' + e.b2 + '"');
-      }
-      out += ']}]}';
-    } else {
-      let rule = -1;
-      const headers = (t.nsgHeaderText ??= new Map());
-      const v2 = t.nsgLog!.version === 2;
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i];
-        if (e.side.nsgRuleOrder !== rule) {
-          if (rule !== -1) out += ']}]},';
-          let h = headers.get(e.side.nsgRule);
-          if (h === undefined) headers.set(e.side.nsgRule, (h = nsgRuleHeader(e.side.nsgRule, t.nic.mac).toString('utf8')));
-          out += h;
-          rule = e.side.nsgRuleOrder;
-        } else out += ',';
-        out += '"' + Math.floor(e.ts / 1000) + e.side.midNs;
-        if (v2) {
-          // NSG v2 has no D state: a denied attempt is `…,D,B,,,,`.
-          if (e.st === ST_B || e.st === ST_D) out += ',B,,,,';
-          else out += ',' + STATE_CHARS[e.st] + ',' + e.p1 + ',' + e.b1 + ',' + e.p2 + ',' + e.b2;
-        }
-        out += '"';
-      }
-      out += ']}]}';
-    }
-    return out + tpl.close;
-  };
-
-  const writeVnetTuple = (e: TupleEvent) => {
-    const w = writer;
-    const side = e.side;
-    if (side.midV === EMPTY) {
-      side.midV = Buffer.from(side.midVs, 'latin1');
-    }
-    ensure(w, 256);
-    w.buf[w.pos++] = 34;
-    putUint(w, tsSeconds ? Math.floor(e.ts / 1000) : e.ts);
-    putBytes(w, side.midV);
-    w.buf[w.pos++] = STATE_CODES[e.st];
-    putBytes(w, side.encV);
-    if (e.st === ST_B || e.st === ST_D) {
-      putBytes(w, ZERO_COUNTERS);
-    } else {
-      putUint(w, e.p1);
-      w.buf[w.pos++] = 44;
-      putUint(w, e.b1);
-      w.buf[w.pos++] = 44;
-      putUint(w, e.p2);
-      w.buf[w.pos++] = 44;
-      putUint(w, e.b2);
-    }
-    w.buf[w.pos++] = 34;
-  };
-
-  const writeNsgTuple = (e: TupleEvent, version: 1 | 2) => {
-    const w = writer;
-    if (e.side.midN === EMPTY) e.side.midN = Buffer.from(e.side.midNs, 'latin1');
-    ensure(w, 256);
-    w.buf[w.pos++] = 34;
-    putUint(w, Math.floor(e.ts / 1000));
-    putBytes(w, e.side.midN);
-    if (version === 2) {
-      w.buf[w.pos++] = 44;
-      // NSG v2 has no D state: a denied attempt is `…,D,B,,,,`.
-      w.buf[w.pos++] = e.st === ST_D ? 66 : STATE_CODES[e.st];
-      if (e.st === ST_B || e.st === ST_D) putBytes(w, EMPTY_COUNTERS);
-      else {
-        w.buf[w.pos++] = 44;
-        putUint(w, e.p1);
-        w.buf[w.pos++] = 44;
-        putUint(w, e.b1);
-        w.buf[w.pos++] = 44;
-        putUint(w, e.p2);
-        w.buf[w.pos++] = 44;
-        putUint(w, e.b2);
-      }
-    }
-    w.buf[w.pos++] = 34;
-  };
-
-  const buildRecordObject = (t: Target, timeText: string, events: TupleEvent[]): FlowLogRecord => {
+  /** The benchmark's baseline and the formats cross-check: the record as objects. */
+  const buildRecordObject = (t: Target, timeText: string): FlowLogRecord => {
+    const end = t.offset + t.count;
+    const srcText = (s: number) => eps.ipText(sSrcEp[s], sSrcIp[s]);
+    const dstText = (s: number) => eps.ipText(sDstEp[s], sDstIp[s]);
     if (t.kind === 'vnet') {
       const fl = t.vnetLog!;
       const flows: VnetFlowRecord['flowRecords']['flows'] = [];
-      for (const e of events) {
-        const g = e.side.group!;
+      let lastAcl = -1;
+      for (let i = t.offset; i < end; i++) {
+        const e = order[i];
+        const tpl = sideTpls[eSide[e]];
+        const g = groups[tpl.group];
         let acl = flows[flows.length - 1];
-        if (!acl || acl.aclID !== g.aclId || (acl as unknown as { _o: number })._o !== g.aclOrder) {
+        if (!acl || g.aclOrder !== lastAcl) {
           acl = { aclID: g.aclId, flowGroups: [] };
-          Object.defineProperty(acl, '_o', { value: g.aclOrder, enumerable: false });
           flows.push(acl);
+          lastAcl = g.aclOrder;
         }
         let grp = acl.flowGroups[acl.flowGroups.length - 1];
         if (!grp || grp.rule !== g.rule) acl.flowGroups.push((grp = { rule: g.rule, flowTuples: [] }));
-        const c = e.side;
-        const zero = e.st === ST_B || e.st === ST_D;
+        const s = eSess[e];
+        const st = eSt[e];
+        const zero = st === ST_B || st === ST_D;
         grp.flowTuples.push(
           formatVnetTuple({
-            time_ms: tsSeconds ? Math.floor(e.ts / 1000) : e.ts,
-            src_ip: c.srcIp,
-            dst_ip: c.dstIp,
-            src_port: c.srcPort,
-            dst_port: c.dstPort,
-            protocol: c.protocol,
-            direction: c.direction,
-            state: STATE_CHARS[e.st],
-            encryption: c.encryption,
-            packets_s2d: zero ? 0 : e.p1,
-            bytes_s2d: zero ? 0 : e.b1,
-            packets_d2s: zero ? 0 : e.p2,
-            bytes_d2s: zero ? 0 : e.b2,
+            time_ms: tsSeconds ? Math.floor(eTs[e] / 1000) : eTs[e],
+            src_ip: srcText(s),
+            dst_ip: dstText(s),
+            src_port: sSrcPort[s],
+            dst_port: sDstPort[s],
+            protocol: tpl.protocol,
+            direction: tpl.direction,
+            state: STATE_CHARS[st],
+            encryption: tpl.encryption,
+            packets_s2d: zero ? 0 : eP1[e],
+            bytes_s2d: zero ? 0 : eB1[e],
+            packets_d2s: zero ? 0 : eP2[e],
+            bytes_d2s: zero ? 0 : eB2[e],
           }),
         );
       }
@@ -626,26 +847,29 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     }
     const fl = t.nsgLog!;
     const rules: NsgFlowRecord['properties']['flows'] = [];
-    for (const e of events) {
+    for (let i = t.offset; i < end; i++) {
+      const e = order[i];
+      const tpl = sideTpls[eSide[e]];
       let r = rules[rules.length - 1];
-      if (!r || r.rule !== e.side.nsgRule) rules.push((r = { rule: e.side.nsgRule, flows: [{ mac: t.nic.mac, flowTuples: [] }] }));
-      const c = e.side;
-      const open = e.st === ST_B || e.st === ST_D;
+      if (!r || r.rule !== tpl.nsgRule) rules.push((r = { rule: tpl.nsgRule, flows: [{ mac: t.nic.mac, flowTuples: [] }] }));
+      const s = eSess[e];
+      const st = eSt[e];
+      const open = st === ST_B || st === ST_D;
       r.flows[0].flowTuples.push(
         formatNsgTuple(fl.version, {
-          time_s: Math.floor(e.ts / 1000),
-          src_ip: c.srcIp,
-          dst_ip: c.dstIp,
-          src_port: c.srcPort,
-          dst_port: c.dstPort,
-          protocol: c.protocol,
-          direction: c.direction,
-          decision: e.side.allowed ? 'A' : 'D',
-          state: e.st === ST_D ? 'B' : (STATE_CHARS[e.st] as 'B' | 'C' | 'E'),
-          packets_s2d: open ? null : e.p1,
-          bytes_s2d: open ? null : e.b1,
-          packets_d2s: open ? null : e.p2,
-          bytes_d2s: open ? null : e.b2,
+          time_s: Math.floor(eTs[e] / 1000),
+          src_ip: srcText(s),
+          dst_ip: dstText(s),
+          src_port: sSrcPort[s],
+          dst_port: sDstPort[s],
+          protocol: tpl.protocol,
+          direction: tpl.direction,
+          decision: tpl.allowed ? 'A' : 'D',
+          state: st === ST_D ? 'B' : (STATE_CHARS[st] as 'B' | 'C' | 'E'),
+          packets_s2d: open ? null : eP1[e],
+          bytes_s2d: open ? null : eB1[e],
+          packets_d2s: open ? null : eP2[e],
+          bytes_d2s: open ? null : eB2[e],
         }),
       );
     }
@@ -659,65 +883,118 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     };
   };
 
+  let dueKeys = new Float64Array(1024);
   let lastHour = -1;
   for (let m = 0; m < durationMinutes; m++) {
     const minuteStartMs = startMs + m * 60_000;
     const hourStart = Math.floor(minuteStartMs / 3_600_000) * 3_600_000;
     const newHour = hourStart !== lastHour;
     lastHour = hourStart;
-    const touched: Target[] = [];
+    minuteIdx = m;
+    touched = [];
+    eCount = 0;
     pendingNow = [];
+    // A decision made before the NSG flow log retirement must not be reused after it.
+    const straddlesRetirement = retirementMs !== null && retirementMs > minuteStartMs && retirementMs < minuteStartMs + 60_000;
+    if (retirementMs !== null && retirementMs > minuteStartMs - 60_000 && retirementMs <= minuteStartMs) decisionCache.clear();
 
-    // Events of connections that started earlier (C and E), in time order.
     const due = buckets.get(m) ?? [];
     buckets.delete(m);
 
     // New connections.
-    const conns: Connection[] = [];
-    for (const src of sources) src.generate(m, minuteStartMs, conns);
+    batch.n = 0;
+    for (const src of sources) src.generate(m, minuteStartMs, batch);
     const orderRand = prngFor(seed, `order:${m}`);
-    for (const c of conns) {
-      const key = { srcIp: c.src.ip, dstIp: c.dst.ip, srcPort: c.srcPort, dstPort: c.dstPort, protocol: c.protocol };
-      let d: FlowDecision | undefined;
-      // Addresses drawn per connection from a prefix would only fill the cache with one-offs.
-      const useCache = cacheable && !(c.src.kind === 'external' && c.src.sampled) && !(c.dst.kind === 'external' && c.dst.sampled);
-      const ck = useCache ? `${c.kind}|${c.src.ip}|${c.dst.ip}|${c.protocol}|${c.dstPort}|${portSensitive ? c.srcPort : ''}|${c.encryption ?? ''}` : '';
-      if (useCache) d = decisionCache.get(ck);
-      if (!d) {
-        d = decideFlow(net, judge, profile, { src: c.src, dst: c.dst, key, kind: c.kind, encryption: c.encryption }, orderRand.next, c.startMs);
-        if (useCache) {
-          if (decisionCache.size > 5_000) decisionCache.clear();
-          decisionCache.set(ck, d);
-        }
+    const epCount = eps.list.length;
+    const keyed = cacheable && !straddlesRetirement && epCount * epCount < keyRoom;
+    for (let r = 0; r < batch.n; r++) {
+      const srcEp = batch.srcEp[r];
+      const dstEp = batch.dstEp[r];
+      const protocol = batch.protocol[r];
+      const kind = batch.kind[r];
+      let d: Decided | undefined;
+      let key = -1;
+      if (keyed && cacheableEp(srcEp) && cacheableEp(dstEp)) {
+        key = (((srcEp * epCount + dstEp) * 65536 + batch.dstPort[r]) * PROTO_STRIDE + protoCode(protocol)) * KIND_STRIDE + kind;
+        d = decisionCache.get(key);
+      }
+      if (d === undefined) {
+        const src = eps.endpointOf(srcEp, batch.srcIp[r]);
+        const dst = eps.endpointOf(dstEp, batch.dstIp[r]);
+        const flowKey = { srcIp: src.ip, dstIp: dst.ip, srcPort: batch.srcPort[r], dstPort: batch.dstPort[r], protocol };
+        const fd = decideFlow(
+          net,
+          judge,
+          profile,
+          { src, dst, key: flowKey, kind: KIND_NAMES[kind], encryption: kind === KIND_ENCRYPTION_NOISE ? ENCRYPTION_NOISE_VALUE : undefined },
+          orderRand.next,
+          batch.startMs[r],
+        );
+        d = reduceDecision(fd, protocol);
+        if (key >= 0) decisionCache.set(key, d);
       }
       if (!d.protocolRecorded) continue;
-      const rates: [number, number, number, number] = [c.ppsFwd, c.ppsRev, c.bpsFwd, c.bpsRev];
-      const allowedSides: SideRt[] = [];
-      const deniedSides: SideRt[] = [];
-      for (const sd of d.sides) {
-        if (!sd.vnetStates && !sd.nsgRecorded) continue;
-        (sd.allowed ? allowedSides : deniedSides).push(sideRt(sd, c));
-      }
-      if (d.delivered) startSession(allowedSides, c, false, c.durationMs, rates, touched);
-      else if (allowedSides.length) {
+      if (d.delivered) startSession(d.allowed, r, false, batch.durationMs[r], batch.ppsF[r], batch.ppsR[r], batch.bpsF[r], batch.bpsR[r]);
+      else if (d.allowed.length) {
         // Allowed out, refused at the destination: the source sees a short attempt with no reply.
-        const tries = Math.min(c.durationMs, 21_000);
+        const tries = Math.min(batch.durationMs[r], 21_000);
         const secs = tries / 1000 || 1;
-        const fwd: [number, number, number, number] =
-          c.protocol === 6 ? [3 / secs, 0, 180 / secs, 0] : [c.ppsFwd, 0, c.bpsFwd, 0];
-        startSession(allowedSides, c, false, tries, fwd, touched);
+        if (protocol === 6) startSession(d.allowed, r, false, tries, 3 / secs, 0, 180 / secs, 0);
+        else startSession(d.allowed, r, false, tries, batch.ppsF[r], 0, batch.bpsF[r], 0);
       }
-      startSession(deniedSides, c, true, 0, [0, 0, 0, 0], touched);
+      startSession(d.denied, r, true, 0, 0, 0, 0, 0);
     }
-    const all = due.concat(pendingNow);
-    all.sort((a, b) => a.ts - b.ts);
-    for (const ev of all) fire(ev, touched);
+
+    // Events of connections that started earlier (C and E) and this minute's ends, in time order.
+    const nDue = due.length + pendingNow.length;
+    if (nDue > 0) {
+      const all = pendingNow.length ? due.concat(pendingNow) : due;
+      const tsOf = (v: number) => ((v & 3) === ST_C ? sNextC[v >>> 2] : sEnd[v >>> 2]);
+      dueKeys = grown(dueKeys, nDue);
+      let packed = nDue < 2 ** 32;
+      for (let k = 0; k < nDue && packed; k++) {
+        const off = tsOf(all[k]) - minuteStartMs;
+        if (!(off >= 0 && off < 60_000) || !Number.isInteger(off)) packed = false;
+        else dueKeys[k] = off * 4294967296 + k;
+      }
+      let sequence: number[];
+      if (packed) {
+        const keys = dueKeys.subarray(0, nDue).sort();
+        sequence = new Array<number>(nDue);
+        for (let k = 0; k < nDue; k++) sequence[k] = all[keys[k] % 4294967296];
+      } else {
+        sequence = all.slice().sort((a, b) => tsOf(a) - tsOf(b));
+      }
+      for (const v of sequence) {
+        const s = v >>> 2;
+        const st = v & 3;
+        fire(s, st, st === ST_C ? sNextC[s] : sEnd[s]);
+        if (--sPending[s] === 0) releaseLater(s);
+      }
+    }
+
+    // Each touched target's tuples: a contiguous slice of `order`, in emission order.
+    order = grown(order, eCount);
+    let offset = 0;
+    for (const id of touched) {
+      const t = targets[id];
+      t.offset = offset;
+      offset += t.count;
+      t.count = 0;
+    }
+    for (let e = 0; e < eCount; e++) {
+      const t = targets[eTarget[e]];
+      order[t.offset + t.count++] = e;
+    }
+    if (!groupsRanked) rankGroups();
 
     // One record per touched (flow log, NIC).
     const blocks: EmittedBlock[] = [];
     const timeRand = prngFor(seed, `time:${m}`);
-    const tupleCount = { n: 0 };
-    for (const t of touched) {
+    const t0 = timings ? performance.now() : 0;
+    const c0 = timings ? process.cpuUsage() : undefined;
+    for (const id of touched) {
+      const t = targets[id];
       if (t.hourStartMs !== hourStart) {
         t.hourStartMs = hourStart;
         t.blocks = 0;
@@ -734,46 +1011,72 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
             : buildNsgBlobPath({ resourceId: t.nsgLog!.resourceIdUpper, time: minuteStartMs, macAddress: t.nic.mac });
       }
       let maxTs = 0;
-      for (const e of t.events) if (e.ts > maxTs) maxTs = e.ts;
+      const end = t.offset + t.count;
+      for (let i = t.offset; i < end; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
       const recordMs = Math.min(minuteStartMs + 59_999, Math.max(minuteStartMs + 59_000 + timeRand.int(0, 999), maxTs + 1));
       const timeText = recordTimeText(recordMs, timeRand.int(0, 9999));
-      const before = tupleCount.n;
-      const t0 = timings ? performance.now() : 0;
-      const c0 = timings ? process.cpuUsage() : undefined;
-      const bytes = blockFor(t, minuteStartMs, timeText, tupleCount);
-      if (timings) {
-        timings.encodeMs += performance.now() - t0;
-        const c = process.cpuUsage(c0);
-        timings.encodeCpuMs = (timings.encodeCpuMs ?? 0) + (c.user + c.system) / 1000;
-      }
+      sortTarget(t, minuteStartMs);
+      const isFirst = t.blocks === 0;
+      let bytes: Buffer;
+      if (objectEncoder) {
+        const record = buildRecordObject(t, timeText);
+        if (encoder === 'formats') bytes = Buffer.from(encodeBlock(record, isFirst));
+        else {
+          const json = JSON.stringify(record);
+          bytes = Buffer.from(isFirst ? json : ',' + json, 'utf8');
+        }
+      } else bytes = writeBlock(t, timeText, isFirst);
       blocks.push({
         kind: t.kind,
         container: t.container,
         blobName: t.blobName,
         bytes,
-        isFirst: t.blocks === 0,
+        isFirst,
         flowLog: t.kind === 'vnet' ? t.vnetLog!.name : t.nsgLog!.name,
         nic: t.nic.name,
-        tuples: tupleCount.n - before,
+        tuples: t.count,
       });
       t.blocks++;
-      t.events = [];
     }
-    yield { minute: m, minuteStartMs, blocks, connections: conns.length, tuples: tupleCount.n, newHour };
+    if (timings) {
+      timings.encodeMs += performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      timings.encodeCpuMs = (timings.encodeCpuMs ?? 0) + (c.user + c.system) / 1000;
+    }
+    // Sessions that ended this minute are reused from the next one (their tuples are written).
+    for (let k = 0; k < releaseCount; k++) {
+      const s = releaseList[k];
+      if (sPending[s] !== 0) continue;
+      freeList = grown(freeList, freeCount + 1);
+      freeList[freeCount++] = s;
+    }
+    releaseCount = 0;
+    yield { minute: m, minuteStartMs, blocks, connections: batch.n, tuples: eCount, newHour };
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-const encTexts = new Map<string, Buffer>();
-function encText(enc: string): Buffer {
-  let t = encTexts.get(enc);
-  if (t === undefined) encTexts.set(enc, (t = Buffer.from(`,${enc},`, 'latin1')));
-  return t;
+const ADDR_STRIDE = 48;
+
+/** Writes a non-negative integer below 1e15 in decimal at `p`; returns the end. */
+function uintAt(buf: Uint8Array, p: number, n: number): number {
+  if (n < 10) {
+    buf[p] = 48 + n;
+    return p + 1;
+  }
+  let digits = 2;
+  for (let x = 100; x <= n; x *= 10) digits++;
+  let x = n;
+  const end = p + digits;
+  for (let k = end - 1; k >= p; k--) {
+    const q = Math.floor(x / 10);
+    buf[k] = 48 + x - q * 10;
+    x = q;
+  }
+  return end;
 }
+
 const ZERO_COUNTERS = Buffer.from('0,0,0,0', 'latin1');
 const EMPTY_COUNTERS = Buffer.from(',,,,', 'latin1');
-
-const STATE_CODES = [66, 67, 69, 68]; // B C E D
 const CLOSE_GROUP = Buffer.from(']}', 'latin1');
 const CLOSE_GROUP_AND_ACL = Buffer.from(']}]}', 'latin1');
 const CLOSE_NSG_RULE = Buffer.from(']}]}', 'latin1');

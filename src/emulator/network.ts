@@ -94,9 +94,14 @@ export interface EndpointSet {
   pick(rand: () => number): Endpoint;
   /** The first candidate, for deterministic single-address uses. */
   first: Endpoint;
+  /**
+   * For external hosts: the address list `pick` chooses from (one `rand()` for the index, then one
+   * more for an address inside a CIDR), so the engine can draw the same numbers without objects.
+   */
+  host?: { addresses: readonly string[]; label: string; azure: boolean };
 }
 
-function numberToIpv4(n: number): string {
+export function numberToIpv4(n: number): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
@@ -104,6 +109,13 @@ function numberToIpv4(n: number): string {
 const prefixCache = new Map<string, { start: number; size: number } | string>();
 
 export function addressInPrefix(prefix: string, rand: () => number): string {
+  const parsed = parsedPrefix(prefix);
+  if (typeof parsed === 'string') return parsed;
+  return numberToIpv4(addressNumberIn(parsed, rand));
+}
+
+/** A prefix as `{start, size}`, or the text itself when it is not an IPv4 CIDR (used as is). */
+export function parsedPrefix(prefix: string): { start: number; size: number } | string {
   let parsed = prefixCache.get(prefix);
   if (parsed === undefined) {
     const [addr, bitsText] = prefix.split('/');
@@ -115,10 +127,13 @@ export function addressInPrefix(prefix: string, rand: () => number): string {
     }
     if (prefixCache.size < 10_000) prefixCache.set(prefix, parsed);
   }
-  if (typeof parsed === 'string') return parsed;
-  const { start, size } = parsed;
-  if (size <= 2) return numberToIpv4(start + Math.floor(rand() * size));
-  return numberToIpv4(start + 1 + Math.floor(rand() * (size - 2)));
+  return parsed;
+}
+
+/** One host address of a parsed prefix as a number (one `rand()` draw, as `addressInPrefix`). */
+export function addressNumberIn(p: { start: number; size: number }, rand: () => number): number {
+  if (p.size <= 2) return p.start + Math.floor(rand() * p.size);
+  return p.start + 1 + Math.floor(rand() * (p.size - 2));
 }
 
 export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, startMs: number): EmuNetwork {
@@ -250,6 +265,7 @@ export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, star
       set = {
         ref,
         first: endpoints[0],
+        host: { addresses: host.addresses, label: host.name, azure },
         pick: (rand) => {
           const prefix = host.addresses[Math.floor(rand() * host.addresses.length)];
           return prefix.includes('/')

@@ -49,7 +49,7 @@ export function policyJudge(
     }
     return n;
   };
-  return (flow, srcNic, dstNic, rand): FlowJudgement => {
+  const judge: Judge = (flow, srcNic, dstNic, rand): FlowJudgement => {
     const nsgOrder: NsgOrder = order === 'random' ? (rand() < 0.5 ? 'subnet-first' : 'nic-first') : order;
     if (options.explain) {
       const v = evaluate(policy, { ...flow, srcNic: srcNic?.idx, dstNic: dstNic?.idx }, { nsgOrder });
@@ -78,5 +78,40 @@ export function policyJudge(
     const dstSide =
       dstNic && out.dstNic >= 0 && out.deniedAt !== 1 ? sideVerdict(policy, profile, out.deniedAt !== 2, out.dstRecorded, out.dstNsgLogged, []) : null;
     return { out: srcSide, in: dstSide };
+  };
+  judge.uniformRange = uniformRangeTest(policy);
+  return judge;
+}
+
+/**
+ * Addresses where a judgement can change: the classifiers' address interval starts, and each NIC
+ * private or public address and the platform addresses (matched exactly) with the one after it.
+ */
+function uniformRangeTest(policy: Policy): (lo: number, hi: number) => boolean {
+  const points: number[] = [];
+  for (const c of policy.classifiers) {
+    for (const s of c.dimensions.srcIp.starts) points.push(s);
+    for (const s of c.dimensions.dstIp.starts) points.push(s);
+  }
+  const exact = (n: number) => {
+    if (n >= 0) points.push(n, n + 1);
+  };
+  for (const nic of policy.scenario.nics) {
+    for (const ip of nic.privateIps) exact(parseIpv4(ip));
+    if (nic.publicIp) exact(parseIpv4(nic.publicIp.ipAddress));
+  }
+  exact(parseIpv4('168.63.129.16'));
+  exact(parseIpv4('169.254.169.254'));
+  const sorted = Float64Array.from(points).sort();
+  return (lo, hi) => {
+    // First point > lo; the range is uniform when it lies beyond hi.
+    let a = 0;
+    let b = sorted.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (sorted[mid] <= lo) a = mid + 1;
+      else b = mid;
+    }
+    return a === sorted.length || sorted[a] > hi;
   };
 }

@@ -37,4 +37,11 @@ export interface FlowJudgement {
 }
 
 /** `rand` gives a seeded number in [0,1) for `nsgEvaluationOrder: random`. */
-export type Judge = (flow: FlowKey, srcNic: EmuNic | null, dstNic: EmuNic | null, rand: () => number) => FlowJudgement;
+export type Judge = ((flow: FlowKey, srcNic: EmuNic | null, dstNic: EmuNic | null, rand: () => number) => FlowJudgement) & {
+  /**
+   * True when every address in [lo, hi] (IPv4 numbers) gets the same judgement for an endpoint
+   * that is not a NIC, all else equal: no rule boundary, NIC address or platform address inside.
+   * Lets the emulator judge a prefix once instead of every drawn address. Absent: never assumed.
+   */
+  uniformRange?: (lo: number, hi: number) => boolean;
+};
