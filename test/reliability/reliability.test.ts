@@ -12,6 +12,8 @@ import './hostile-query.js';
 import './fuzz.js';
 import './faults.js';
 import './load.js';
+import './big-blob.js';
+import './clickhouse-fault.js';
 
 afterAll(() => {
   const table = formatTable(recorded());

@@ -11,6 +11,7 @@ export interface ClickHouseNode {
   tcpPort: number;
   url: string;
   dir: string;
+  /** The running server; replaced by `startNode` after a stop. */
   process: ChildProcess;
 }
 
@@ -20,6 +21,29 @@ export interface ClickHouseCluster {
   nodes: ClickHouseNode[];
   urls: string[];
   stop(): Promise<void>;
+  /**
+   * Stops one node (SIGTERM, then SIGKILL after 10 s; or `signal: 'SIGKILL'` at once) and waits
+   * for its process to exit. Its ports and data directory stay reserved for `startNode`.
+   */
+  stopNode(index: number, options?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
+  /** Starts a stopped node again on the same ports and data directory; resolves once it answers. */
+  startNode(index: number): Promise<void>;
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function stopProcess(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (exited(child)) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
 }
 
 function configXml(node: { dir: string; httpPort: number; tcpPort: number; interserverPort: number }, cluster: string, shards: Array<{ tcpPort: number }>): string {
@@ -135,50 +159,55 @@ export async function startClickHouseCluster(options: { shards?: number; cluster
   }
   const nodes: ClickHouseNode[] = [];
   const stopAll = async () => {
-    await Promise.all(
-      nodes.map(
-        (n) =>
-          new Promise<void>((resolve) => {
-            if (n.process.exitCode !== null || n.process.signalCode !== null) return resolve();
-            const timer = setTimeout(() => n.process.kill('SIGKILL'), 10_000);
-            n.process.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            n.process.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(nodes.map((n) => stopProcess(n.process)));
     rmSync(root, { recursive: true, force: true });
+  };
+  /** Spawns the server of `spec` and waits until it answers /ping (or fails with its log). */
+  const launch = async (spec: (typeof specs)[number]): Promise<ChildProcess> => {
+    const child = spawn(CLICKHOUSE_SERVER, [`--config-file=${join(spec.dir, 'config.xml')}`], {
+      cwd: spec.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const url = `http://127.0.0.1:${spec.httpPort}`;
+    let output = '';
+    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (exited(child)) {
+        throw new Error(`clickhouse-server (${spec.dir}) exited with ${child.exitCode ?? child.signalCode} before answering.\n${logTail(spec.dir, output)}`);
+      }
+      if (await ping(url)) return child;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`clickhouse-server (${spec.dir}) did not answer on ${url} within ${timeoutMs} ms.\n${logTail(spec.dir, output)}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
   };
   try {
     for (const spec of specs) {
       writeFileSync(join(spec.dir, 'config.xml'), configXml(spec, cluster, specs));
       writeFileSync(join(spec.dir, 'users.xml'), USERS_XML);
-      const child = spawn(CLICKHOUSE_SERVER, [`--config-file=${join(spec.dir, 'config.xml')}`], {
-        cwd: spec.dir,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const node: ClickHouseNode = { httpPort: spec.httpPort, tcpPort: spec.tcpPort, url: `http://127.0.0.1:${spec.httpPort}`, dir: spec.dir, process: child };
-      nodes.push(node);
-      let output = '';
-      child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-      child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(`clickhouse-server (${spec.dir}) exited with ${child.exitCode ?? child.signalCode} before answering.\n${logTail(spec.dir, output)}`);
-        }
-        if (await ping(node.url)) break;
-        if (Date.now() > deadline) {
-          throw new Error(`clickhouse-server (${spec.dir}) did not answer on ${node.url} within ${timeoutMs} ms.\n${logTail(spec.dir, output)}`);
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const child = await launch(spec);
+      nodes.push({ httpPort: spec.httpPort, tcpPort: spec.tcpPort, url: `http://127.0.0.1:${spec.httpPort}`, dir: spec.dir, process: child });
     }
   } catch (err) {
     await stopAll();
     throw err;
   }
-  return { cluster, nodes, urls: nodes.map((n) => n.url), stop: stopAll };
+  const nodeAt = (index: number): ClickHouseNode => {
+    const node = nodes[index];
+    if (!node) throw new Error(`no ClickHouse node ${index} (cluster of ${nodes.length})`);
+    return node;
+  };
+  const stopNode = async (index: number, options: { signal?: 'SIGTERM' | 'SIGKILL' } = {}) => {
+    await stopProcess(nodeAt(index).process, options.signal);
+  };
+  const startNode = async (index: number) => {
+    const node = nodeAt(index);
+    if (!exited(node.process)) throw new Error(`ClickHouse node ${index} is still running`);
+    node.process = await launch(specs[index]);
+  };
+  return { cluster, nodes, urls: nodes.map((n) => n.url), stop: stopAll, stopNode, startNode };
 }
