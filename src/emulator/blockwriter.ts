@@ -114,7 +114,7 @@ export function ensure(w: ByteWriter, extra: number): void {
   let size = SLAB;
   while (size < (used + extra) * 2) size *= 2;
   const next = Buffer.allocUnsafeSlow(size);
-  w.buf.copy(next, 0, w.start, w.pos);
+  next.set(w.buf.subarray(w.start, w.pos), 0);
   w.buf = next;
   w.start = 0;
   w.pos = used;
@@ -125,8 +125,12 @@ export function putBytes(w: ByteWriter, b: Buffer): void {
   ensure(w, n);
   const buf = w.buf;
   let p = w.pos;
+  // TypedArray#set is native; Buffer#copy goes through a slower JS path for every call.
   if (n < 48) for (let i = 0; i < n; i++) buf[p++] = b[i];
-  else p += b.copy(buf, p);
+  else {
+    buf.set(b, p);
+    p += n;
+  }
   w.pos = p;
 }
 

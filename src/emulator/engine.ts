@@ -235,7 +235,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
    * `,src,dst,sport,dport,` of each session's tuples, encoded once when the session starts
    * (`ADDR_STRIDE` bytes per session; length -1 when it does not fit, written per tuple then).
    */
-  let sAddr = new Uint8Array(sCap * ADDR_STRIDE);
+  let sAddr = Buffer.alloc(sCap * ADDR_STRIDE);
   let sAddrLen = new Int32Array(sCap);
   let sUsed = 0;
   let freeList = new Int32Array(1024);
@@ -267,14 +267,16 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       sSrcPort = grown(sSrcPort, n);
       sDstPort = grown(sDstPort, n);
       sPending = grown(sPending, n);
-      sAddr = grown(sAddr, n * ADDR_STRIDE);
+      const addr = Buffer.alloc(n * ADDR_STRIDE);
+      addr.set(sAddr);
+      sAddr = addr;
       sAddrLen = grown(sAddrLen, n);
       sCap = n;
     }
     return sUsed++;
   };
   const releaseLater = (s: number) => {
-    releaseList = grown(releaseList, releaseCount + 1);
+    if (releaseCount === releaseList.length) releaseList = grown(releaseList, releaseCount + 1);
     releaseList[releaseCount++] = s;
   };
 
@@ -464,10 +466,8 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     }
     return v === 1;
   };
-  const decisionCache = new Map<number, Decided>();
-  const KIND_STRIDE = 3;
-  const PROTO_STRIDE = 4;
-  const keyRoom = Number.MAX_SAFE_INTEGER / (65536 * PROTO_STRIDE * KIND_STRIDE);
+  /** source endpoint → destination endpoint → (port, protocol, kind) → decision; small-integer keys only. */
+  let decisionCache: (Map<number, Map<number, Decided>> | undefined)[] = [];
   const retirementMs = profile.nsgFlowLogRetirement ? Date.parse(profile.nsgFlowLogRetirement) : null;
   const protoCode = (p: number) => (p === 6 ? 0 : p === 17 ? 1 : p === 1 ? 2 : 3);
 
@@ -590,7 +590,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   };
 
   /** Writes `a.b.c.d` of endpoint `ep` (drawn address `ip` for range endpoints) at `p`; returns the end. */
-  const ipAt = (buf: Uint8Array, p: number, ep: number, ip: number): number => {
+  const ipAt = (buf: Buffer, p: number, ep: number, ip: number): number => {
     if (!eps.isRange[ep]) {
       const b = eps.ipBytes[ep];
       for (let k = 0; k < b.length; k++) buf[p++] = b[k];
@@ -629,7 +629,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   };
 
   /** `,src,dst,sport,dport,` of a tuple of session `s` at `p`. */
-  const addressesAt = (buf: Uint8Array, p: number, s: number): number => {
+  const addressesAt = (buf: Buffer, p: number, s: number): number => {
     const len = sAddrLen[s];
     if (len < 0) {
       const text = `,${eps.ipText(sSrcEp[s], sSrcIp[s])},${eps.ipText(sDstEp[s], sDstIp[s])},${sSrcPort[s]},${sDstPort[s]},`;
@@ -643,7 +643,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     return p;
   };
 
-  const numberAt = (buf: Uint8Array, p: number, n: number): number => {
+  const numberAt = (buf: Buffer, p: number, n: number): number => {
     if (n >= 0 && n < 1e15 && Number.isInteger(n)) return uintAt(buf, p, n);
     const text = String(n);
     for (let k = 0; k < text.length; k++) buf[p++] = text.charCodeAt(k);
@@ -652,9 +652,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 
   // Timestamps of one minute share their leading digits: those are written from a cached text.
   let tsHigh = -1;
-  let tsHighBytes = new Uint8Array(0);
+  let tsHighBytes = Buffer.alloc(0);
   /** A timestamp (ms or s) as `high * 1e5 + low` with the low part zero-padded. */
-  const timestampAt = (buf: Uint8Array, p: number, n: number): number => {
+  const timestampAt = (buf: Buffer, p: number, n: number): number => {
     if (!(n >= 1e5 && n < 1e15 && Number.isInteger(n))) return numberAt(buf, p, n);
     const high = Math.floor(n / 1e5);
     if (high !== tsHigh) {
@@ -672,7 +672,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     return p + 5;
   };
 
-  const countersAt = (buf: Uint8Array, p: number, e: number): number => {
+  const countersAt = (buf: Buffer, p: number, e: number): number => {
     p = numberAt(buf, p, eP1[e]);
     buf[p++] = 44;
     p = numberAt(buf, p, eB1[e]);
@@ -682,7 +682,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     return numberAt(buf, p, eB2[e]);
   };
 
-  const bytesAt = (buf: Uint8Array, p: number, b: Uint8Array): number => {
+  const bytesAt = (buf: Buffer, p: number, b: Buffer): number => {
     for (let k = 0; k < b.length; k++) buf[p++] = b[k];
     return p;
   };
@@ -690,12 +690,13 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   /** Room one tuple may need (addresses that did not fit `ADDR_STRIDE` are checked separately). */
   const tupleRoom = (s: number) => (sAddrLen[s] < 0 ? 512 + 3 * (ipRoom(sSrcEp[s]) + ipRoom(sDstEp[s])) : 256);
 
-  const writeVnetTuple = (w: ByteWriter, e: number) => {
+  const writeVnetTuple = (w: ByteWriter, e: number, comma: boolean) => {
     const tpl = sideTpls[eSide[e]];
     const s = eSess[e];
     ensure(w, tupleRoom(s));
     const buf = w.buf;
     let p = w.pos;
+    if (comma) buf[p++] = 44;
     buf[p++] = 34;
     p = timestampAt(buf, p, tsSeconds ? Math.floor(eTs[e] / 1000) : eTs[e]);
     p = addressesAt(buf, p, s);
@@ -709,12 +710,13 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     w.pos = p;
   };
 
-  const writeNsgTuple = (w: ByteWriter, e: number, v2: boolean) => {
+  const writeNsgTuple = (w: ByteWriter, e: number, v2: boolean, comma: boolean) => {
     const tpl = sideTpls[eSide[e]];
     const s = eSess[e];
     ensure(w, tupleRoom(s));
     const buf = w.buf;
     let p = w.pos;
+    if (comma) buf[p++] = 44;
     buf[p++] = 34;
     p = timestampAt(buf, p, Math.floor(eTs[e] / 1000));
     p = addressesAt(buf, p, s);
@@ -757,13 +759,14 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
           putBytes(w, g.ruleHeader);
           acl = g.aclOrder;
           grp = g.order;
+          writeVnetTuple(w, e, false);
         } else if (g.order !== grp) {
           putBytes(w, CLOSE_GROUP);
           putByte(w, 44);
           putBytes(w, g.ruleHeader);
           grp = g.order;
-        } else putByte(w, 44);
-        writeVnetTuple(w, e);
+          writeVnetTuple(w, e, false);
+        } else writeVnetTuple(w, e, true);
       }
       putBytes(w, CLOSE_GROUP_AND_ACL);
     } else {
@@ -782,8 +785,8 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
           if (!h) headers.set(tpl.nsgRule, (h = nsgRuleHeader(tpl.nsgRule, t.nic.mac)));
           putBytes(w, h);
           rule = tpl.nsgRuleOrder;
-        } else putByte(w, 44);
-        writeNsgTuple(w, e, v2);
+          writeNsgTuple(w, e, v2, false);
+        } else writeNsgTuple(w, e, v2, true);
       }
       putBytes(w, CLOSE_NSG_RULE);
     }
@@ -896,7 +899,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     pendingNow = [];
     // A decision made before the NSG flow log retirement must not be reused after it.
     const straddlesRetirement = retirementMs !== null && retirementMs > minuteStartMs && retirementMs < minuteStartMs + 60_000;
-    if (retirementMs !== null && retirementMs > minuteStartMs - 60_000 && retirementMs <= minuteStartMs) decisionCache.clear();
+    if (retirementMs !== null && retirementMs > minuteStartMs - 60_000 && retirementMs <= minuteStartMs) decisionCache = [];
 
     const due = buckets.get(m) ?? [];
     buckets.delete(m);
@@ -905,18 +908,21 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     batch.n = 0;
     for (const src of sources) src.generate(m, minuteStartMs, batch);
     const orderRand = prngFor(seed, `order:${m}`);
-    const epCount = eps.list.length;
-    const keyed = cacheable && !straddlesRetirement && epCount * epCount < keyRoom;
+    const keyed = cacheable && !straddlesRetirement;
     for (let r = 0; r < batch.n; r++) {
       const srcEp = batch.srcEp[r];
       const dstEp = batch.dstEp[r];
       const protocol = batch.protocol[r];
       const kind = batch.kind[r];
       let d: Decided | undefined;
-      let key = -1;
+      let byKey: Map<number, Decided> | undefined;
+      const key = (batch.dstPort[r] * 4 + protoCode(protocol)) * 3 + kind;
       if (keyed && cacheableEp(srcEp) && cacheableEp(dstEp)) {
-        key = (((srcEp * epCount + dstEp) * 65536 + batch.dstPort[r]) * PROTO_STRIDE + protoCode(protocol)) * KIND_STRIDE + kind;
-        d = decisionCache.get(key);
+        let byDst = decisionCache[srcEp];
+        if (byDst === undefined) decisionCache[srcEp] = byDst = new Map();
+        byKey = byDst.get(dstEp);
+        if (byKey === undefined) byDst.set(dstEp, (byKey = new Map()));
+        d = byKey.get(key);
       }
       if (d === undefined) {
         const src = eps.endpointOf(srcEp, batch.srcIp[r]);
@@ -931,7 +937,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
           batch.startMs[r],
         );
         d = reduceDecision(fd, protocol);
-        if (key >= 0) decisionCache.set(key, d);
+        if (byKey !== undefined) byKey.set(key, d);
       }
       if (!d.protocolRecorded) continue;
       if (d.delivered) startSession(d.allowed, r, false, batch.durationMs[r], batch.ppsF[r], batch.ppsR[r], batch.bpsF[r], batch.bpsR[r]);
@@ -991,6 +997,13 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     // One record per touched (flow log, NIC).
     const blocks: EmittedBlock[] = [];
     const timeRand = prngFor(seed, `time:${m}`);
+    // Records are stamped in the minute's last second: its ISO text up to the seconds is shared.
+    const lastSecondMs = minuteStartMs + 59_000;
+    const lastSecondText = new Date(lastSecondMs).toISOString().slice(0, 20);
+    const recordTimeInMinute = (ms: number, extra4: number) =>
+      ms >= lastSecondMs && ms < lastSecondMs + 1000 && Number.isInteger(ms)
+        ? lastSecondText + String(ms - lastSecondMs + 1000).slice(1) + String(extra4 + 10000).slice(1) + 'Z'
+        : recordTimeText(ms, extra4);
     const t0 = timings ? performance.now() : 0;
     const c0 = timings ? process.cpuUsage() : undefined;
     for (const id of touched) {
@@ -1014,7 +1027,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       const end = t.offset + t.count;
       for (let i = t.offset; i < end; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
       const recordMs = Math.min(minuteStartMs + 59_999, Math.max(minuteStartMs + 59_000 + timeRand.int(0, 999), maxTs + 1));
-      const timeText = recordTimeText(recordMs, timeRand.int(0, 9999));
+      const timeText = recordTimeInMinute(recordMs, timeRand.int(0, 9999));
       sortTarget(t, minuteStartMs);
       const isFirst = t.blocks === 0;
       let bytes: Buffer;
@@ -1047,7 +1060,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     for (let k = 0; k < releaseCount; k++) {
       const s = releaseList[k];
       if (sPending[s] !== 0) continue;
-      freeList = grown(freeList, freeCount + 1);
+      if (freeCount === freeList.length) freeList = grown(freeList, freeCount + 1);
       freeList[freeCount++] = s;
     }
     releaseCount = 0;
@@ -1058,7 +1071,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 const ADDR_STRIDE = 48;
 
 /** Writes a non-negative integer below 1e15 in decimal at `p`; returns the end. */
-function uintAt(buf: Uint8Array, p: number, n: number): number {
+function uintAt(buf: Buffer, p: number, n: number): number {
   if (n < 10) {
     buf[p] = 48 + n;
     return p + 1;
