@@ -4,7 +4,8 @@
  * decoding, one commit per chunk with its checkpoint), against the baseline in the same run:
  * DuckDB `read_json` + `unnest` + `INSERT … SELECT` of the same rows into a fresh file.
  * Last stdout line with --json: one JSON object (tuples_per_s, baseline_tuples_per_s, ratio, peak_rss_mb).
- * Usage: npm run bench:ingest -- [--nics 4100] [--duration 1h] [--workers 1] [--no-analytics] [--json]
+ * Usage: npm run bench:ingest -- [--nics 4100] [--duration 1h] [--workers 1] [--concurrency N] [--no-analytics]
+ *        [--skip-baseline] [--json]
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -25,11 +26,14 @@ const nics = Number(arg('--nics', '4100'));
 const duration = arg('--duration', '1h');
 const workers = Number(arg('--workers', '1'));
 const analytics = !args.includes('--no-analytics');
+const concurrency = args.includes('--concurrency') ? Number(arg('--concurrency', '0')) : undefined;
+/** For profiling ours alone (`node --cpu-prof --import tsx bench/ingest.ts --skip-baseline`); never for reported numbers. */
+const skipBaseline = args.includes('--skip-baseline');
 const json = args.includes('--json');
 const say = (line: string) => process.stderr.write(line + '\n');
 
 let peakRss = 0;
-const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage.rss()));
 const sampler = setInterval(sample, 50);
 sampler.unref();
 
@@ -54,7 +58,7 @@ if (!existsSync(metaPath)) {
 const vnetDir = join(dataDir, 'insights-logs-flowlogflowevent');
 
 // --- ours -----------------------------------------------------------------------------------
-const oursDb = join(import.meta.dirname, 'data', 'ingest-ours.duckdb');
+const oursDb = join(import.meta.dirname, 'data', `ingest-ours-${process.pid}.duckdb`);
 rmSync(oursDb, { force: true });
 rmSync(`${oursDb}.wal`, { force: true });
 peakRss = 0;
@@ -62,18 +66,37 @@ const store = await openStore({ db: oursDb });
 const derive = analytics ? await createDeriver({ geo: 'bundled' }) : undefined;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const summary = await runIngest({ sources: [openFolderSource(vnetDir)], store, derive, workers, log: say });
+const summary = await runIngest({
+  sources: [openFolderSource(vnetDir)],
+  store,
+  derive,
+  workers,
+  ...(concurrency ? { concurrency } : {}),
+  log: say,
+});
+// Closing checkpoints the WAL into the file: timed, as the baseline's CHECKPOINT is.
+await store.close();
 const oursSeconds = (performance.now() - t0) / 1000;
 const oursCpu = process.cpuUsage(cpu0);
 const oursPeak = peakRss;
-const stored = Number((await store.query('SELECT count(*) FROM FlowTuples')).rows[0][0]);
-await store.close();
+const reopened = await DuckDBInstance.create(oursDb);
+const reader = await reopened.connect();
+const stored = Number((await reader.runAndReadAll('SELECT count(*) FROM flow_tuples')).getRows()[0][0]);
+reader.closeSync();
+reopened.closeSync();
+for (const f of [oursDb, `${oursDb}.wal`]) rmSync(f, { force: true });
 say(
   `ours: ${summary.tuples} tuples (${stored} stored) in ${oursSeconds.toFixed(2)} s, ${summary.errors} errors`,
 );
 
 // --- baseline ---------------------------------------------------------------------------------
-const baseDb = join(import.meta.dirname, 'data', 'ingest-baseline.duckdb');
+if (skipBaseline) {
+  say(
+    `ours: ${Math.round(summary.tuples / oursSeconds)} tuples/s, ${Math.round(summary.tuples / ((oursCpu.user + oursCpu.system) / 1e6))} tuples/cpu-s, peak RSS ${Math.round(oursPeak / 1048576)} MB (baseline skipped)`,
+  );
+  process.exit(0);
+}
+const baseDb = join(import.meta.dirname, 'data', `ingest-baseline-${process.pid}.duckdb`);
 rmSync(baseDb, { force: true });
 rmSync(`${baseDb}.wal`, { force: true });
 const instance = await DuckDBInstance.create(baseDb);
@@ -100,6 +123,7 @@ const baseCpu = process.cpuUsage(cpu1);
 const baseRows = Number((await con.runAndReadAll('SELECT count(*) FROM flow_tuples')).getRows()[0][0]);
 con.closeSync();
 instance.closeSync();
+for (const f of [baseDb, `${baseDb}.wal`]) rmSync(f, { force: true });
 say(`baseline: ${baseRows} tuples in ${baseSeconds.toFixed(2)} s`);
 clearInterval(sampler);
 

@@ -12,17 +12,35 @@ export interface Committer {
 
 type GroupCapableStore = Store & { commitMany?: (units: readonly StoreCommit[]) => Promise<void> };
 
-export function createCommitter(store: Store, options: { maxGroup?: number } = {}): Committer {
+function tuplesOf(unit: StoreCommit): number {
+  let n = 0;
+  for (const batch of unit.tuples) n += batch.length;
+  return n;
+}
+
+export function createCommitter(
+  store: Store,
+  options: { maxGroup?: number; maxGroupTuples?: number } = {},
+): Committer {
   const many = (store as GroupCapableStore).commitMany?.bind(store);
   if (!many) return { commit: (unit) => store.commit(unit) };
-  const maxGroup = options.maxGroup ?? 256;
+  const maxGroup = options.maxGroup ?? 4096;
+  // A group is bounded by its rows, not its units: a unit is one blob's chunk, from a few rows
+  // (one new minute block) to hundreds of thousands (a whole hour read at once).
+  const maxGroupTuples = options.maxGroupTuples ?? 500_000;
   let queue: { unit: StoreCommit; resolve: () => void; reject: (e: unknown) => void }[] = [];
   let running = false;
 
   async function drain(): Promise<void> {
     running = true;
     while (queue.length > 0) {
-      const group = queue.slice(0, maxGroup);
+      let take = 0;
+      let rows = 0;
+      while (take < queue.length && take < maxGroup && (take === 0 || rows < maxGroupTuples)) {
+        rows += tuplesOf(queue[take].unit);
+        take++;
+      }
+      const group = queue.slice(0, take);
       queue = queue.slice(group.length);
       try {
         if (group.length === 1) await store.commit(group[0].unit);

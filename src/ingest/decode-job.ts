@@ -1,5 +1,6 @@
 import { decodeBuffer } from '../formats/decode.js';
 import type { FlowBatch } from '../formats/flowbatch.js';
+import type { TableRows } from '../store/types.js';
 
 /** A chunk of consecutive data blocks of one blob, to decode into FlowBatches. */
 export interface DecodeJob {
@@ -24,6 +25,16 @@ export function batchTransferList(batches: readonly FlowBatch[]): ArrayBuffer[] 
 }
 
 /**
+ * Rows to size the decoder's batch for: a chunk's rows estimated from its bytes (VNet tuples take
+ * ~110 bytes of JSON each with their record's share). The decoder's default (4,096-row columns,
+ * ~370 kB, allocated twice per decoder) costs more than decoding a one-minute block of ~20 tuples,
+ * and most chunks are a few blocks; an underestimate only splits the chunk into more batches.
+ */
+export function batchSizeFor(bytes: number): number {
+  return Math.max(64, Math.min(65_536, Math.ceil(bytes / 96)));
+}
+
+/**
  * Decodes one chunk with the formats library's streaming decoder (strict: a bad tuple or record is
  * a located FlowLogFormatError, which quarantines the blob). Every row gets `blob` = the blob name
  * and `block` = the lineage of the block holding its record.
@@ -42,9 +53,27 @@ export function decodeJob(job: DecodeJob): FlowBatch[] {
   };
   const { batches } = decodeBuffer(job.bytes, {
     source: job.blob,
+    batchSize: batchSizeFor(job.bytes.length),
     block: blocks.length === 1 ? blocks[0].lineage : lineageAt,
     baseOffset: job.base,
     firstRecordIndex: job.firstRecord,
   });
   return batches.filter((b) => b.length > 0);
+}
+
+/** Buffers of derived rows (typed-array columns, dictionary refs, list offsets and values). */
+export function tableRowsTransferList(rows: readonly TableRows[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const add = (value: unknown) => {
+    if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) out.add(value.buffer);
+  };
+  for (const table of rows) {
+    for (const column of Object.values(table.columns)) {
+      add(column);
+      if (column && typeof column === 'object' && 'kind' in column) {
+        for (const part of Object.values(column)) add(part);
+      }
+    }
+  }
+  return [...out];
 }

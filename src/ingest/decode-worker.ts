@@ -1,12 +1,47 @@
 import { parentPort } from 'node:worker_threads';
 import { FlowLogFormatError } from '../errors.js';
-import { batchTransferList, decodeJob, type DecodeJob } from './decode-job.js';
+import type { TableRows } from '../store/types.js';
+import { batchTransferList, decodeJob, tableRowsTransferList, type DecodeJob } from './decode-job.js';
+import type { Deriver } from './run.js';
+import type { DeriverSpec } from './derive.js';
 
-/** Worker entry: decodes chunks of blocks, returns FlowBatches with their buffers transferred. */
-parentPort?.on('message', (message: { id: number; job: DecodeJob }) => {
+/**
+ * Worker entry: decodes chunks of blocks and, when the job carries a deriver spec, derives their
+ * analytics rows too; returns both with their buffers transferred.
+ */
+const derivers = new Map<string, Promise<Deriver>>();
+
+function deriverFor(spec: DeriverSpec): Promise<Deriver> {
+  const key = JSON.stringify(spec);
+  let deriver = derivers.get(key);
+  if (!deriver) {
+    // Loaded on first use: a pool that never derives never pays for the analytics context.
+    deriver = import('./derive.js').then((m) => m.createDeriver(spec));
+    derivers.set(key, deriver);
+  }
+  return deriver;
+}
+
+parentPort?.on('message', (message: { id: number; job?: DecodeJob; derive?: DeriverSpec; warm?: boolean }) => {
+  void handle(message);
+});
+
+async function handle(message: { id: number; job?: DecodeJob; derive?: DeriverSpec; warm?: boolean }) {
   try {
-    const batches = decodeJob(message.job);
-    parentPort!.postMessage({ id: message.id, batches }, batchTransferList(batches));
+    if (message.warm) {
+      if (message.derive) await deriverFor(message.derive);
+      parentPort!.postMessage({ id: message.id, batches: [] });
+      return;
+    }
+    const job = message.job!;
+    const batches = decodeJob(job);
+    let derived: TableRows[] | undefined;
+    if (message.derive && batches.length > 0) {
+      const derive = await deriverFor(message.derive);
+      derived = await derive(batches, { source: '', blob: job.blob });
+    }
+    const transfer = new Set([...batchTransferList(batches), ...tableRowsTransferList(derived ?? [])]);
+    parentPort!.postMessage({ id: message.id, batches, derived }, [...transfer]);
   } catch (err) {
     const formatError = err instanceof FlowLogFormatError;
     parentPort!.postMessage({
@@ -19,4 +54,4 @@ parentPort?.on('message', (message: { id: number; job: DecodeJob }) => {
       },
     });
   }
-});
+}

@@ -1,7 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { FlowLogFormatError } from '../errors.js';
 import type { FlowBatch } from '../formats/flowbatch.js';
+import type { TableRows } from '../store/types.js';
 import { decodeJob, type DecodeJob } from './decode-job.js';
+import type { DeriverSpec } from './derive.js';
 
 export type { DecodeJob } from './decode-job.js';
 
@@ -11,12 +13,26 @@ export type { DecodeJob } from './decode-job.js';
  */
 export interface DecoderPool {
   decode(job: DecodeJob): Promise<FlowBatch[]>;
+  /**
+   * Decodes and derives on the same thread, when the pool has threads (`threaded`): the deriver
+   * is rebuilt there from its spec once per thread. Without threads, `derived` is undefined and
+   * the caller derives.
+   */
+  decodeAndDerive?(job: DecodeJob, derive: DeriverSpec): Promise<DecodeResult>;
+  /** Loads the deriver in every thread ahead of the first job. */
+  warm?(derive: DeriverSpec): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface DecodeResult {
+  batches: FlowBatch[];
+  derived?: TableRows[];
 }
 
 interface WorkerReply {
   id: number;
   batches?: FlowBatch[];
+  derived?: TableRows[];
   error?: { formatError: boolean; reason: string; location: FlowLogFormatError['location']; message: string };
 }
 
@@ -30,7 +46,7 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
   const workers: { worker: Worker; busy: number }[] = [];
   const pending = new Map<
     number,
-    { resolve: (b: FlowBatch[]) => void; reject: (e: Error) => void; slot: number }
+    { resolve: (r: DecodeResult) => void; reject: (e: Error) => void; slot: number }
   >();
   let nextId = 1;
   let broken: Error | null = null;
@@ -52,7 +68,7 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
       if (reply.error) {
         const e = reply.error;
         waiter.reject(e.formatError ? new FlowLogFormatError(e.reason, e.location) : new Error(e.message));
-      } else waiter.resolve(reply.batches ?? []);
+      } else waiter.resolve({ batches: reply.batches ?? [], derived: reply.derived });
     });
     const fail = (err: Error) => {
       broken ??= err;
@@ -69,18 +85,25 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
     });
     workers.push({ worker, busy: 0 });
   }
-  return {
-    decode(job) {
-      if (broken) return Promise.reject(broken);
-      let best = 0;
+  function post(message: { job?: DecodeJob; derive?: DeriverSpec; warm?: boolean }, slot?: number): Promise<DecodeResult> {
+    if (broken) return Promise.reject(broken);
+    let best = slot ?? 0;
+    if (slot === undefined) {
       for (let i = 1; i < workers.length; i++) if (workers[i].busy < workers[best].busy) best = i;
-      const id = nextId++;
-      workers[best].busy++;
-      return new Promise<FlowBatch[]>((resolve, reject) => {
-        pending.set(id, { resolve, reject, slot: best });
-        // The chunk's bytes are copied once into the message; the source may reuse its buffer.
-        workers[best].worker.postMessage({ id, job });
-      });
+    }
+    const id = nextId++;
+    workers[best].busy++;
+    return new Promise<DecodeResult>((resolve, reject) => {
+      pending.set(id, { resolve, reject, slot: best });
+      // The chunk's bytes are copied once into the message; the source may reuse its buffer.
+      workers[best].worker.postMessage({ id, ...message });
+    });
+  }
+  return {
+    decode: (job) => post({ job }).then((r) => r.batches),
+    decodeAndDerive: (job, derive) => post({ job, derive }),
+    async warm(derive) {
+      await Promise.all(workers.map((_, slot) => post({ derive, warm: true }, slot)));
     },
     async close() {
       closing = true;

@@ -13,6 +13,22 @@ export interface DeriverOptions extends AnalyticsOptions {
   store?: Store;
 }
 
+/** What a decoder thread needs to build the same deriver itself: plain, cloneable options. */
+export type DeriverSpec = Omit<DeriverOptions, 'store'>;
+
+/**
+ * A deriver made by `createDeriver` remembers its options, so that ingestion can run it on the
+ * decoder threads next to decoding (the rows then never wait for the main thread, which is left
+ * to the store). A hand-written `Deriver` has no spec and runs on the main thread.
+ */
+export const DERIVER_SPEC: unique symbol = Symbol('flowlens.deriverSpec');
+
+export type PortableDeriver = Deriver & { [DERIVER_SPEC]?: DeriverSpec };
+
+export function deriverSpecOf(derive: Deriver | undefined): DeriverSpec | undefined {
+  return derive ? (derive as PortableDeriver)[DERIVER_SPEC] : undefined;
+}
+
 export async function createDeriver(options: DeriverOptions = {}): Promise<Deriver> {
   let topology;
   if (options.topology) {
@@ -28,9 +44,12 @@ export async function createDeriver(options: DeriverOptions = {}): Promise<Deriv
   }
   const { topology: _t, store: _s, ...analyticsOptions } = options;
   const context = loadAnalyticsContext(analyticsOptions, topology);
-  return (tuples) => {
+  const derive: PortableDeriver = (tuples) => {
     const out: TableRows[] = [];
     for (const batch of tuples) out.push(...analyze(batch, context));
     return out;
   };
+  const { store: _store, ...spec } = options;
+  derive[DERIVER_SPEC] = spec;
+  return derive;
 }

@@ -8,6 +8,7 @@ import { BlobChangedError, type BlobInfo, type BlobSource, type DeltaChunk } fro
 import { resolveIngestOptions, type IngestOptionsInput } from './config.js';
 import { createDecoderPool, type DecodeJob, type DecoderPool } from './decode.js';
 import { createCommitter } from './committer.js';
+import { deriverSpecOf } from './derive.js';
 
 /**
  * The ingest loop: list → claim → checkpoint → new blocks → decode (worker threads) → derive
@@ -155,6 +156,10 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   };
   const report = () => run.onProgress?.({ ...progress });
   const committer = createCommitter(run.store);
+  // Analytics made by createDeriver run on the decoder threads, beside decoding.
+  const deriveSpec = decoder.decodeAndDerive ? deriverSpecOf(run.derive) : undefined;
+  const warming = deriveSpec && decoder.warm ? decoder.warm(deriveSpec) : undefined;
+  warming?.catch(() => undefined);
   /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */
   const seen = new Map<string, string>();
   const bytesAtStart = run.sources.map((s) => s.stats.bytesRead);
@@ -179,18 +184,18 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   type WorkItem = {
     source: BlobSource;
     claims: ClaimBook;
+    /** Whether other processes may ingest this source too (claims given for it). */
+    shared: boolean;
+    /** The source's checkpoints, read once per pass and kept current by this run's commits. */
+    known: Map<string, BlobCheckpoint>;
     blob: BlobInfo;
     quarantined: Set<string>;
     reason?: string;
   };
   let changed: WorkItem[] = [];
 
-  async function ingestBlob(
-    source: BlobSource,
-    claims: ClaimBook,
-    blob: BlobInfo,
-    quarantined: Set<string>,
-  ): Promise<void> {
+  async function ingestBlob(item: WorkItem): Promise<void> {
+    const { source, claims, shared, known, blob, quarantined } = item;
     const key = `${source.id}\u0000${blob.name}`;
     const stamp = stampOf(blob);
     if (seen.get(key) === stamp) return;
@@ -201,9 +206,12 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     // The checkpoint remembers the ETag the block list was read at: an unchanged ETag in the
     // listing means nothing new, so no claim, block list or download is needed. (Folder
     // checkpoints hold a content fingerprint instead, never equal to a listing's null ETag.)
+    // The pass's checkpoint map may be older than the store when other processes share the
+    // source, but a stale entry can only miss this shortcut, never take it wrongly: an ETag equal
+    // to the listing's means the blob has not changed since that checkpoint.
     if (blob.etag !== null) {
-      const known = await run.store.getCheckpoint(source.id, blob.name);
-      if (known !== null && known.etag === blob.etag) {
+      const last = known.get(blob.name);
+      if (last !== undefined && last.etag === blob.etag) {
         seen.set(key, stamp);
         return;
       }
@@ -216,20 +224,33 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     let current: DeltaChunk | null = null;
     let touched = false;
     try {
-      const cursor = await run.store.getCheckpoint(source.id, blob.name);
+      // Alone on the source, the pass's map is exact (this run writes every checkpoint and updates
+      // the map as it commits). Shared, another process may have committed since the map was read:
+      // the claim is held now, so the store's checkpoint read after it is final.
+      const cursor = shared
+        ? await run.store.getCheckpoint(source.id, blob.name)
+        : (known.get(blob.name) ?? null);
       for await (const chunk of source.readDelta(blob, cursor, { maxChunkBytes: settings.maxChunkBytes })) {
         current = chunk;
-        const tuples = chunk.blocks.length > 0 ? await decoder.decode(chunkJob(chunk)) : [];
-        const derived =
-          run.derive && tuples.length > 0
-            ? await run.derive(tuples, { source: source.id, blob: blob.name })
-            : undefined;
+        let tuples: FlowBatch[] = [];
+        let derived: TableRows[] | undefined;
+        if (chunk.blocks.length > 0) {
+          if (deriveSpec && decoder.decodeAndDerive) {
+            const result = await decoder.decodeAndDerive(chunkJob(chunk), deriveSpec);
+            tuples = result.batches;
+            derived = result.derived;
+          } else tuples = await decoder.decode(chunkJob(chunk));
+        }
+        if (run.derive && tuples.length > 0 && derived === undefined) {
+          derived = await run.derive(tuples, { source: source.id, blob: blob.name });
+        }
         if (!(await claim.confirm())) {
           log(`flowlens: lost the claim on ${blob.name}; another worker continues it`);
           return;
         }
         const checkpoint = checkpointAfter(source.id, chunk);
         await committer.commit({ checkpoint, tuples, derived, replaceBlob: chunk.replace });
+        known.set(blob.name, checkpoint);
         const count = tuples.reduce((s, b) => s + b.length, 0);
         touched = true;
         summary.blocks += chunk.blocks.length;
@@ -252,19 +273,13 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     } catch (err) {
       if (err instanceof BlobChangedError) {
         // Re-committed (or recreated) while being read: try again now unless follow mode will.
-        changed.push({ source, claims, blob, quarantined, reason: 'kept changing while being read' });
+        changed.push({ ...item, reason: 'kept changing while being read' });
         return;
       }
       if (!(err instanceof FlowLogFormatError) && !settings.follow) {
         // Transient (network, server restart): each commit is atomic with its checkpoint, so the
         // blob simply continues from its checkpoint when retried below.
-        changed.push({
-          source,
-          claims,
-          blob,
-          quarantined,
-          reason: err instanceof Error ? err.message : String(err),
-        });
+        changed.push({ ...item, reason: err instanceof Error ? err.message : String(err) });
         return;
       }
       summary.errors++;
@@ -311,7 +326,10 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       report();
       const work: WorkItem[] = [];
       for (const source of run.sources) {
-        const claims = run.claims?.get(source.id) ?? soloClaims();
+        const given = run.claims?.get(source.id);
+        const claims = given ?? soloClaims();
+        const known = new Map<string, BlobCheckpoint>();
+        for (const cp of await run.store.listCheckpoints(source.id)) known.set(cp.blob, cp);
         const errors = await run.store.listIngestErrors(source.id);
         const quarantined = new Set<string>();
         for (const e of errors) {
@@ -322,15 +340,13 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         }
         for await (const blob of source.list({ since: passSince(pass), until: settings.until })) {
           noteHour(blob.name);
-          work.push({ source, claims, blob, quarantined });
+          work.push({ source, claims, shared: given !== undefined, known, blob, quarantined });
           progress.blobsListed++;
         }
       }
       progress.phase = 'ingesting';
       report();
-      await forEachLimited(work, settings.concurrency, (w) =>
-        ingestBlob(w.source, w.claims, w.blob, w.quarantined),
-      );
+      await forEachLimited(work, settings.concurrency, ingestBlob);
       for (
         let retry = 1;
         retry <= 3 && changed.length > 0 && !settings.follow && !run.signal?.aborted;
@@ -339,9 +355,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         const again = changed;
         changed = [];
         await sleep(500 * retry, run.signal);
-        await forEachLimited(again, settings.concurrency, (w) =>
-          ingestBlob(w.source, w.claims, w.blob, w.quarantined),
-        );
+        await forEachLimited(again, settings.concurrency, ingestBlob);
       }
       if (!settings.follow && changed.length > 0) {
         summary.errors += changed.length;

@@ -291,11 +291,18 @@ type ColumnWriter = (vector: Vector, start: number, n: number) => void;
 /**
  * Appends `length` rows given as one writer per column, in chunks of CHUNK_ROWS.
  */
+const chunksByTable = new Map<TableDef, DuckDBDataChunk>();
+
 function appendColumns(appender: DuckDBAppender, def: TableDef, length: number, writers: ColumnWriter[]): void {
-  const chunk = DuckDBDataChunk.create(
-    def.columns.map((c) => duckTypeOf(c.kind)),
-    CHUNK_ROWS,
-  );
+  // One chunk per table for the process: appending copies its contents, so it can be refilled.
+  let chunk = chunksByTable.get(def);
+  if (!chunk) {
+    chunk = DuckDBDataChunk.create(
+      def.columns.map((c) => duckTypeOf(c.kind)),
+      CHUNK_ROWS,
+    );
+    chunksByTable.set(def, chunk);
+  }
   for (let start = 0; start < length; start += CHUNK_ROWS) {
     const n = Math.min(CHUNK_ROWS, length - start);
     chunk.reset();
@@ -326,12 +333,19 @@ export function appendFlowBatch(appender: DuckDBAppender, def: TableDef, batch: 
 /** Appends TableRows (analytics output, metadata rows) to the table's appender. */
 export function appendTableRows(appender: DuckDBAppender, def: TableDef, rows: TableRows, dict: StringDictionary): void {
   const s = newScratch();
+  // Analytics shares one string list among a table's dictionary columns: map it once, not per column.
+  const remaps = new Map<readonly string[], Uint32Array>();
+  const remapOnce = (strings: readonly string[]): Uint32Array => {
+    let remap = remaps.get(strings);
+    if (!remap) remaps.set(strings, (remap = remapTable(dict, strings)));
+    return remap;
+  };
   const writers = def.columns.map((col: ColumnDef): ColumnWriter => {
     const data = rows.columns[col.name];
     if (data === undefined) throw new Error(`rows for ${def.name} lack column ${col.name}`);
     if (col.kind === 'dict') {
       if (isDict(data)) {
-        const remap = remapTable(dict, data.strings);
+        const remap = remapOnce(data.strings);
         return (v, start, n) => writeRefs(v, data.refs, remap, start, n, s);
       }
       const values = data as ArrayLike<unknown>;

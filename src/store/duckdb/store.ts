@@ -143,31 +143,60 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     }
   }
 
+  /** One appender per derived table, however many units and row sets the commit holds. */
   async function appendDerived(derived: readonly TableRows[]): Promise<void> {
+    const byTable = new Map<string, TableRows[]>();
     for (const rowsOfTable of derived) {
       if (rowsOfTable.length === 0) continue;
-      const def = tableDef(rowsOfTable.table);
-      if (!DERIVED_TABLES.includes(def)) throw new Error(`table ${rowsOfTable.table} does not take derived rows`);
+      const list = byTable.get(rowsOfTable.table);
+      if (list) list.push(rowsOfTable);
+      else byTable.set(rowsOfTable.table, [rowsOfTable]);
+    }
+    for (const [table, sets] of byTable) {
+      const def = tableDef(table);
+      if (!DERIVED_TABLES.includes(def)) throw new Error(`table ${table} does not take derived rows`);
       const appender = await con.createAppender(def.name);
-      appendTableRows(appender, def, rowsOfTable, dict);
+      for (const rowsOfTable of sets) appendTableRows(appender, def, rowsOfTable, dict);
       appender.flushSync();
       appender.closeSync();
     }
   }
 
-  async function writeCheckpoint(cp: BlobCheckpoint): Promise<void> {
-    // DELETE + INSERT: an INSERT OR REPLACE through a primary-key index costs ~50 ms a commit
-    await con.run(`DELETE FROM ${CHECKPOINTS.name} WHERE source = $1 AND blob = $2`, [cp.source, cp.blob]);
-    await con.run(`INSERT INTO ${CHECKPOINTS.name} VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8)`, [
-      cp.source,
-      cp.blob,
-      cp.lastBlockId,
-      cp.blockCount,
-      cp.byteOffset,
-      cp.etag,
-      cp.updatedAt,
-      Date.now(),
-    ]);
+  /**
+   * All checkpoints of a commit in two statements whatever their number: one DELETE of their
+   * (source, blob) keys, then one appender. (An INSERT OR REPLACE through a primary-key index costs
+   * ~50 ms a commit; one DELETE + INSERT per blob costs two statements per blob.)
+   */
+  async function writeCheckpoints(checkpoints: readonly BlobCheckpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
+    const bySource = new Map<string, string[]>();
+    for (const cp of checkpoints) {
+      const blobs = bySource.get(cp.source);
+      if (blobs) blobs.push(cp.blob);
+      else bySource.set(cp.source, [cp.blob]);
+    }
+    for (const [source, blobs] of bySource) {
+      const list = blobs.map(quote).join(', ');
+      await con.run(`DELETE FROM ${CHECKPOINTS.name} WHERE source = ${quote(source)} AND blob IN (${list})`);
+    }
+    const appender = await con.createAppender(CHECKPOINTS.name);
+    const version = Date.now();
+    for (const cp of checkpoints) {
+      appender.appendVarchar(cp.source);
+      appender.appendVarchar(cp.blob);
+      if (cp.lastBlockId === null) appender.appendNull();
+      else appender.appendVarchar(cp.lastBlockId);
+      appender.appendBigInt(BigInt(cp.blockCount));
+      appender.appendBigInt(BigInt(cp.byteOffset));
+      if (cp.etag === null) appender.appendNull();
+      else appender.appendVarchar(cp.etag);
+      appender.appendVarchar(cp.updatedAt);
+      appender.appendVarchar('');
+      appender.appendBigInt(BigInt(version));
+      appender.endRow();
+    }
+    appender.flushSync();
+    appender.closeSync();
   }
 
   function toCheckpoint(r: unknown[]): BlobCheckpoint {
@@ -207,7 +236,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
           }
           if (unit.derived) await appendDerived(unit.derived);
           await appendDictionaryEntries();
-          await writeCheckpoint(unit.checkpoint);
+          await writeCheckpoints([unit.checkpoint]);
           await con.run('COMMIT');
           dict.pending = [];
         } catch (err) {
@@ -242,7 +271,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
           await appendDictionaryEntries();
           const lastOfBlob = new Map<string, BlobCheckpoint>();
           for (const unit of live) lastOfBlob.set(`${unit.checkpoint.source}\u0000${unit.checkpoint.blob}`, unit.checkpoint);
-          for (const checkpoint of lastOfBlob.values()) await writeCheckpoint(checkpoint);
+          await writeCheckpoints([...lastOfBlob.values()]);
           await con.run('COMMIT');
           dict.pending = [];
         } catch (err) {
