@@ -51,15 +51,17 @@ export interface ByteCache {
   arena: Uint8Array;
   arenaLength: number;
   strings: string[];
-  generation: Int32Array;
-  refs: Uint32Array;
+  /**
+   * Per id, interleaved: [2·id] the generation (batch) that last referenced it, [2·id+1] its
+   * reference in that batch. One array, so the common lookup touches one cache line.
+   */
+  batchRefs: Int32Array;
   currentGeneration: number;
   /** The dictionary of the batch being filled. */
   batchStrings: string[];
   byString: Map<string, number>;
-  /** IPv4 fast index: dotted-quad as a 32-bit key → global id + 1. */
-  ip4Keys: Int32Array;
-  ip4Ids: Int32Array;
+  /** IPv4 fast index, open addressing over interleaved slots: [2·i] the 32-bit address, [2·i+1] global id + 1 (0 = empty). */
+  ip4Table: Int32Array;
   ip4Count: number;
 }
 
@@ -79,13 +81,11 @@ export function createByteCache(): ByteCache {
     arena: new Uint8Array(1 << 16),
     arenaLength: 0,
     strings: [],
-    generation: new Int32Array(ids),
-    refs: new Uint32Array(ids),
+    batchRefs: new Int32Array(ids * 2),
     currentGeneration: 1,
     batchStrings: [],
     byString: new Map(),
-    ip4Keys: new Int32Array(4096),
-    ip4Ids: new Int32Array(4096),
+    ip4Table: new Int32Array(4096 * 2),
     ip4Count: 0,
   };
 }
@@ -102,10 +102,10 @@ function clearCache(cache: ByteCache): void {
   cache.count = 0;
   cache.arenaLength = 0;
   cache.strings.length = 0;
-  cache.generation.fill(0);
+  cache.batchRefs.fill(0);
   cache.flags.fill(0);
   cache.byString.clear();
-  cache.ip4Ids.fill(0);
+  cache.ip4Table.fill(0);
   cache.ip4Count = 0;
 }
 
@@ -149,8 +149,9 @@ function growIds(cache: ByteCache): void {
   cache.offsets = grow(cache.offsets, (n) => new Int32Array(n));
   cache.lengths = grow(cache.lengths, (n) => new Int32Array(n));
   cache.flags = grow(cache.flags, (n) => new Uint8Array(n));
-  cache.generation = grow(cache.generation, (n) => new Int32Array(n));
-  cache.refs = grow(cache.refs, (n) => new Uint32Array(n));
+  const batchRefs = new Int32Array(size * 2);
+  batchRefs.set(cache.batchRefs);
+  cache.batchRefs = batchRefs;
 }
 
 function growTable(cache: ByteCache): void {
@@ -172,40 +173,37 @@ function ip4Slot(key: number, mask: number): number {
 }
 
 function growIp4(cache: ByteCache): void {
-  const size = cache.ip4Keys.length * 2;
-  const keys = new Int32Array(size);
-  const ids = new Int32Array(size);
-  const mask = size - 1;
-  const oldKeys = cache.ip4Keys;
-  const oldIds = cache.ip4Ids;
-  for (let i = 0; i < oldIds.length; i++) {
-    if (oldIds[i] === 0) continue;
-    let j = ip4Slot(oldKeys[i], mask);
-    while (ids[j] !== 0) j = (j + 1) & mask;
-    keys[j] = oldKeys[i];
-    ids[j] = oldIds[i];
+  const old = cache.ip4Table;
+  const slots = old.length; // twice the old slot count
+  const table = new Int32Array(slots * 2);
+  const mask = slots - 1;
+  for (let i = 0; i < old.length; i += 2) {
+    if (old[i + 1] === 0) continue;
+    let j = ip4Slot(old[i], mask);
+    while (table[2 * j + 1] !== 0) j = (j + 1) & mask;
+    table[2 * j] = old[i];
+    table[2 * j + 1] = old[i + 1];
   }
-  cache.ip4Keys = keys;
-  cache.ip4Ids = ids;
+  cache.ip4Table = table;
 }
 
 /** Global id of the canonical dotted-quad `b[s, e)` whose 32-bit value is `key`. */
 function idOfIp4(cache: ByteCache, key: number, b: Uint8Array, s: number, e: number): number {
-  const keys = cache.ip4Keys;
-  const ids = cache.ip4Ids;
-  const mask = keys.length - 1;
+  const table = cache.ip4Table;
+  const slots = table.length >> 1;
+  const mask = slots - 1;
   let i = ip4Slot(key, mask);
   for (;;) {
-    const slot = ids[i];
+    const slot = table[2 * i + 1];
     if (slot === 0) break;
-    if (keys[i] === key) return slot - 1;
+    if (table[2 * i] === key) return slot - 1;
     i = (i + 1) & mask;
   }
   const id = idOfBytes(cache, b, s, e, hashBytes(b, s, e));
-  keys[i] = key;
-  ids[i] = id + 1;
+  table[2 * i] = key;
+  table[2 * i + 1] = id + 1;
   cache.ip4Count++;
-  if (cache.ip4Count * 2 > keys.length) growIp4(cache);
+  if (cache.ip4Count * 2 > slots) growIp4(cache);
   return id;
 }
 
@@ -219,37 +217,33 @@ let ipEnd = 0;
  */
 function scanIp(b: Uint8Array, p: number, cache: ByteCache): number {
   const s = p;
+  // Canonical dotted quad: four octets of 1–3 digits, no leading zero, each ≤ 255, then a comma.
+  // Unrolled per octet; anything else falls through to the byte-keyed path below.
   let key = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  let c = b[p];
-  let simple = true;
-  for (;;) {
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && octet === 0) {
-        simple = false;
-        break;
-      }
-      octet = octet * 10 + (c - 48);
-      digits++;
-    } else if (c === 0x2e) {
-      if (digits === 0 || octet > 255 || dots === 3) {
-        simple = false;
-        break;
-      }
-      key = (key << 8) | octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else {
-      break;
-    }
+  let c = 0;
+  for (let k = 0; ; k++) {
+    c = b[p];
+    if (!(c >= 48 && c <= 57)) break;
+    let octet = c - 48;
     c = b[++p];
-  }
-  if (simple && c === COMMA && dots === 3 && digits > 0 && digits <= 3 && octet <= 255) {
-    ipEnd = p;
-    return refOfId(cache, idOfIp4(cache, (key << 8) | octet, b, s, p));
+    if (c >= 48 && c <= 57) {
+      if (octet === 0) break;
+      octet = octet * 10 + (c - 48);
+      c = b[++p];
+      if (c >= 48 && c <= 57) {
+        octet = octet * 10 + (c - 48);
+        if (octet > 255) break;
+        c = b[++p];
+      }
+    }
+    key = (key << 8) | octet;
+    if (k === 3) {
+      if (c !== COMMA) break;
+      ipEnd = p;
+      return refOfId(cache, idOfIp4(cache, key, b, s, p));
+    }
+    if (c !== 0x2e) break;
+    p++;
   }
   p = s;
   let h = FNV_OFFSET;
@@ -300,7 +294,7 @@ export function idOfBytes(cache: ByteCache, b: Uint8Array, s: number, e: number,
   cache.offsets[id] = cache.arenaLength;
   cache.lengths[id] = len;
   cache.flags[id] = 0;
-  cache.generation[id] = 0;
+  cache.batchRefs[2 * id] = 0;
   cache.arenaLength += len;
   cache.strings[id] = textOf(b, s, e);
   cache.count = id + 1;
@@ -311,11 +305,12 @@ export function idOfBytes(cache: ByteCache, b: Uint8Array, s: number, e: number,
 
 /** The current batch's dictionary reference for global id `id`. */
 export function refOfId(cache: ByteCache, id: number): number {
-  if (cache.generation[id] === cache.currentGeneration) return cache.refs[id];
+  const refs = cache.batchRefs;
+  if (refs[2 * id] === cache.currentGeneration) return refs[2 * id + 1];
   const ref = cache.batchStrings.length;
   cache.batchStrings.push(cache.strings[id]);
-  cache.generation[id] = cache.currentGeneration;
-  cache.refs[id] = ref;
+  refs[2 * id] = cache.currentGeneration;
+  refs[2 * id + 1] = ref;
   return ref;
 }
 
