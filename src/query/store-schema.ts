@@ -27,12 +27,27 @@ export async function schemaFromStore(store: Store): Promise<KqlSchema> {
     const col: KqlColumn = { name, type: known?.type ?? kustoTypeOfSql(type) };
     byTable.set(table, [...(byTable.get(table) ?? []), col]);
   }
-  return {
+  const schema: KqlSchema = {
     tables: PUBLIC_TABLES.map((name) => {
       const columns = byTable.get(name);
       return columns && columns.length ? { name, columns } : findTable(defaultSchema, name)!;
     }),
   };
+  return sameAsLast(schema);
+}
+
+let lastSchema: { key: string; schema: KqlSchema } | null = null;
+
+/**
+ * The store's schema rarely changes between queries: hand back the very object of the last call
+ * when it is equal, so the translator finds its Kusto GlobalState and remembered translations by
+ * identity instead of building or looking them up again.
+ */
+function sameAsLast(schema: KqlSchema): KqlSchema {
+  const key = JSON.stringify(schema.tables);
+  if (lastSchema && lastSchema.key === key) return lastSchema.schema;
+  lastSchema = { key, schema };
+  return schema;
 }
 
 export function kustoTypeOfSql(sqlType: string): KustoType {

@@ -56,7 +56,12 @@ export function globalStateFor(schema: KqlSchema): KNode {
   const tables = schema.tables.map(
     (t) => new S.TableSymbol.$ctor7(t.name, `(${t.columns.map((c) => `['${c.name}']:${c.type}`).join(', ')})`, null),
   );
-  gs = K.GlobalState.Default.WithDatabase(new S.DatabaseSymbol.ctor('flowlens', tables));
+  // WithCache: without a KustoCache on the GlobalState, every ParseAndAnalyze builds a fresh one
+  // (a new GlobalBindingCache, the query grammar looked up again), which cost about 40% of each
+  // query's analysis. ParseAndAnalyze asks for AlwaysProduceEndTokens; the state is given it here
+  // so that Kusto does not derive a new, cache-less GlobalState per call.
+  const base = K.GlobalState.Default.WithDatabase(new S.DatabaseSymbol.ctor('flowlens', tables));
+  gs = base.WithParseOptions(base.ParseOptions.WithAlwaysProduceEndTokens(true)).WithCache();
   globalStates.set(schema, gs);
   if (globalStatesByText.size > 16) globalStatesByText.clear();
   globalStatesByText.set(key, gs);

@@ -1,7 +1,7 @@
 import type { KqlColumn, KqlSchema, KustoType } from './schema.js';
 import type { Aggregate, AggFn, ChartHint, Expr, JoinKind, Plan, SortKey } from './plan.js';
 import { KqlError } from './errors.js';
-import { nodeType, parseAndAnalyze, type KNode } from './kusto.js';
+import { globalStateFor, nodeType, parseAndAnalyze, type KNode } from './kusto.js';
 
 /**
  * Kusto syntax tree (already analysed, so every expression carries its type and every name its
@@ -25,7 +25,43 @@ interface Ctx {
 
 const KUSTO_TYPES = new Set(['bool', 'int', 'long', 'real', 'decimal', 'string', 'datetime', 'timespan', 'dynamic', 'guid']);
 
+/** Translated queries by their exact text, per Kusto GlobalState (one per distinct schema). */
+const translations = new WeakMap<KNode, Map<string, TranslateResult>>();
+const TRANSLATIONS_PER_SCHEMA = 256;
+
+/**
+ * Text → plan. A text already translated against the same schema returns the earlier (frozen)
+ * result: the plan depends on nothing but the text and the schema (now()/ago() are fixed later,
+ * when SQL is generated), and parsing plus Kusto's semantic analysis is nearly all of the cost.
+ * Invalid or unsupported text is not remembered; it throws again each time.
+ */
 export function translateKqlToPlan(text: string, schema: KqlSchema): TranslateResult {
+  const gs = globalStateFor(schema);
+  let cache = translations.get(gs);
+  if (!cache) translations.set(gs, (cache = new Map()));
+  const hit = cache.get(text);
+  if (hit) {
+    // Least recently used goes first when the cache is full: move this text to the end.
+    cache.delete(text);
+    cache.set(text, hit);
+    return hit;
+  }
+  const result = deepFreeze(translateUncached(text, schema));
+  if (cache.size >= TRANSLATIONS_PER_SCHEMA) cache.delete(cache.keys().next().value as string);
+  cache.set(text, result);
+  return result;
+}
+
+/** Shared results must not change under their next user; freezing makes a stray write throw. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function translateUncached(text: string, schema: KqlSchema): TranslateResult {
   const code = parseAndAnalyze(text, schema);
   const ctx: Ctx = { text, schema, env: new Map(), chart: null };
   const block = code.Syntax;
