@@ -256,7 +256,8 @@ async function measure(kind: 'vnet' | 'nsg2'): Promise<FormatResult> {
   for (let i = 0; i < 2; i++) decodeOurs(bytes);
   const flowlens = timeIt(runs, () => decodeOurs(bytes), file.tuples, 'flowlens');
   log(`${kind}: flowlens ${fmt(flowlens)}`);
-  kind === 'vnet' ? baselineVnet(bytes, file.tuples) : baselineNsg(bytes, file.tuples);
+  if (kind === 'vnet') baselineVnet(bytes, file.tuples);
+  else baselineNsg(bytes, file.tuples);
   const jsonParse = timeIt(
     runs,
     () => (kind === 'vnet' ? baselineVnet(bytes, file.tuples) : baselineNsg(bytes, file.tuples)),

@@ -220,7 +220,7 @@ function scanIp(b: Uint8Array, p: number, cache: ByteCache): number {
   // Canonical dotted quad: four octets of 1–3 digits, no leading zero, each ≤ 255, then a comma.
   // Unrolled per octet; anything else falls through to the byte-keyed path below.
   let key = 0;
-  let c = 0;
+  let c: number;
   for (let k = 0; ; k++) {
     c = b[p];
     if (!(c >= 48 && c <= 57)) break;
