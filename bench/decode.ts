@@ -91,7 +91,8 @@ function decodeOurs(bytes: Uint8Array, lenient = false): number {
   let rows = 0;
   const decoder = createDecoder({ source: 'bench', lenient, onBatch: (batch) => (rows += batch.length) });
   const chunk = 1 << 20;
-  for (let o = 0; o < bytes.length; o += chunk) decoder.push(bytes.subarray(o, Math.min(bytes.length, o + chunk)));
+  for (let o = 0; o < bytes.length; o += chunk)
+    decoder.push(bytes.subarray(o, Math.min(bytes.length, o + chunk)));
   decoder.end();
   return rows;
 }
@@ -108,7 +109,10 @@ interface NsgDoc {
   records: {
     time: string;
     resourceId: string;
-    properties: { Version: number; flows: { rule: string; flows: { mac: string; flowTuples: string[] }[] }[] };
+    properties: {
+      Version: number;
+      flows: { rule: string; flows: { mac: string; flowTuples: string[] }[] }[];
+    };
   }[];
 }
 
@@ -199,7 +203,12 @@ function baselineNsg(bytes: Buffer, expected: number): number {
   return n;
 }
 
-async function baselineDuckdb(path: string, kind: 'vnet' | 'nsg2', runCount: number, expected: number): Promise<Timing> {
+async function baselineDuckdb(
+  path: string,
+  kind: 'vnet' | 'nsg2',
+  runCount: number,
+  expected: number,
+): Promise<Timing> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   await conn.run('SET threads=1');
@@ -299,10 +308,14 @@ async function measureBig(): Promise<Record<string, number>> {
   // The generated v4 files take ~82 bytes per tuple: 6.1M tuples make about 500 MB.
   const file = ensureFile('vnet', 6_100_000);
   log(`big: ${(file.bytes / 2 ** 20).toFixed(0)} MiB, ${file.tuples} tuples; decoding in a child process …`);
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--big-child', file.path], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--big-child', file.path],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
   if (child.status !== 0) throw new Error(`big child failed: ${child.stderr}`);
   const result = JSON.parse(child.stdout.trim().split('\n').pop() as string) as {
     tuples: number;
@@ -310,7 +323,8 @@ async function measureBig(): Promise<Record<string, number>> {
     seconds: number;
     peak_rss_mb: number;
   };
-  if (result.tuples !== file.tuples) throw new Error(`big decode saw ${result.tuples} tuples, expected ${file.tuples}`);
+  if (result.tuples !== file.tuples)
+    throw new Error(`big decode saw ${result.tuples} tuples, expected ${file.tuples}`);
   log(`big: ${result.seconds.toFixed(2)} s, peak RSS ${result.peak_rss_mb} MB`);
   return {
     big_bytes: result.bytes,
@@ -378,6 +392,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:decode failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `bench:decode failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exitCode = 1;
 });

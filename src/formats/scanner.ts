@@ -334,7 +334,6 @@ export function refOfString(cache: ByteCache, value: string): number {
   return refOfId(cache, idOfString(cache, value));
 }
 
-
 const COMMA = 0x2c;
 const QUOTE = 0x22;
 
@@ -370,7 +369,13 @@ function fail(field: number, offset: number): number {
 /** Encryption cache id of the last VNet tuple parsed (for unknown-value counting). */
 let lastEncryptionId = -1;
 
-export function parseVnetTuple(b: Uint8Array, p: number, batch: FlowBatch, r: number, cache: ByteCache): number {
+export function parseVnetTuple(
+  b: Uint8Array,
+  p: number,
+  batch: FlowBatch,
+  r: number,
+  cache: ByteCache,
+): number {
   // 0: timestamp
   let s = p;
   let v = 0;
@@ -639,7 +644,6 @@ export function tupleFailureKey(version: 1 | 2 | 4, text: string, field: number)
   return `bad ${names[Math.min(field, names.length - 1)]}`;
 }
 
-
 const KNOWN_ENCRYPTION = new Set<string>(KNOWN_ENCRYPTION_VALUES);
 
 /** What `scanTupleArray` needs from the decoder. */
@@ -675,14 +679,21 @@ function ws(b: Uint8Array, p: number, n: number): number {
  * Parses one tuple given as a JS string (generic path); returns true when it parsed and the row
  * was appended, else calls `ctx.bad`.
  */
-export function parseTupleText(ctx: TupleScanContext, text: string, version: 1 | 2 | 4, offset: number): void {
+export function parseTupleText(
+  ctx: TupleScanContext,
+  text: string,
+  version: 1 | 2 | 4,
+  offset: number,
+): void {
   const buf = Buffer.from(text + '"', 'utf8');
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   let batch = ctx.batch;
   const r = batch.length;
   if (r >= batch.time_ms.length) batch = ctx.grow();
   const end =
-    version === 4 ? parseVnetTuple(bytes, 0, batch, r, ctx.cache) : parseNsgTuple(bytes, 0, batch, r, ctx.cache, version);
+    version === 4
+      ? parseVnetTuple(bytes, 0, batch, r, ctx.cache)
+      : parseNsgTuple(bytes, 0, batch, r, ctx.cache, version);
   if (end === bytes.length) {
     batch.length = r + 1;
     if (version === 4) {
@@ -1002,7 +1013,13 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
 }
 
 /** The NSG tuple loop, inlined like `scanVnetTupleArray`; must accept exactly what `parseNsgTuple` accepts. */
-export function scanNsgTupleArray(ctx: TupleScanContext, b: Uint8Array, p: number, n: number, version: 1 | 2): number {
+export function scanNsgTupleArray(
+  ctx: TupleScanContext,
+  b: Uint8Array,
+  p: number,
+  n: number,
+  version: 1 | 2,
+): number {
   p = ws(b, p, n);
   if (b[p] !== LBRACKET) throw malformed(`"flowTuples" must be an array, found ${describeByte(b[p])}`, p);
   p = ws(b, p + 1, n);
