@@ -100,12 +100,36 @@ export interface ByteWriter {
   /** Start of the block being written. */
   start: number;
   pos: number;
+  /** Full slabs whose blocks were handed out. */
+  sealed: Buffer[];
+  /** Slabs whose blocks are all released (`recycleSlabs`), ready to be written again. */
+  pool: Buffer[];
 }
 
 const SLAB = 1 << 20;
 
 export function createByteWriter(initial = SLAB): ByteWriter {
-  return { buf: Buffer.allocUnsafeSlow(initial), start: 0, pos: 0 };
+  return { buf: Buffer.allocUnsafeSlow(initial), start: 0, pos: 0, sealed: [], pool: [] };
+}
+
+/** At most this many bytes of released slabs are kept for reuse. */
+const POOL_BYTES = 64 * SLAB;
+
+/**
+ * Declares every block handed out so far dead (written to storage and dropped by everyone), so
+ * their slabs are written again instead of leaving garbage for the collector. Only between blocks.
+ */
+export function recycleSlabs(w: ByteWriter): void {
+  let pooled = 0;
+  for (const b of w.pool) pooled += b.length;
+  for (const b of w.sealed) {
+    if (pooled + b.length > POOL_BYTES) break;
+    w.pool.push(b);
+    pooled += b.length;
+  }
+  w.sealed = [];
+  w.start = 0;
+  w.pos = 0;
 }
 
 export function ensure(w: ByteWriter, extra: number): void {
@@ -113,7 +137,13 @@ export function ensure(w: ByteWriter, extra: number): void {
   const used = w.pos - w.start;
   let size = SLAB;
   while (size < (used + extra) * 2) size *= 2;
-  const next = Buffer.allocUnsafeSlow(size);
+  if (w.start > 0) w.sealed.push(w.buf);
+  let next: Buffer | undefined;
+  while (w.pool.length > 0 && next === undefined) {
+    const b = w.pool.pop()!;
+    if (b.length >= size) next = b;
+  }
+  next ??= Buffer.allocUnsafeSlow(size);
   next.set(w.buf.subarray(w.start, w.pos), 0);
   w.buf = next;
   w.start = 0;

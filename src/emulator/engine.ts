@@ -31,6 +31,7 @@ import {
   putAscii,
   putByte,
   putBytes,
+  recycleSlabs,
   takeBytes,
   vnetRecordTemplate,
   vnetRuleHeader,
@@ -63,6 +64,12 @@ export interface EngineOptions {
    * `encodeCpuMs` CPU time of this process (robust on a shared machine).
    */
   timings?: { encodeMs: number; encodeCpuMs?: number };
+  /**
+   * Set by a consumer that is done with blocks: the last minute whose blocks (and all earlier
+   * ones) nobody references any more. The engine then writes new blocks into their memory.
+   * Left unset, every block keeps its own bytes (the default for `emulateMinutes` callers).
+   */
+  released?: { throughMinute: number };
 }
 
 export interface EmittedBlock {
@@ -894,6 +901,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     const newHour = hourStart !== lastHour;
     lastHour = hourStart;
     minuteIdx = m;
+    if (options.released && options.released.throughMinute >= m - 1) recycleSlabs(writer);
     touched = [];
     eCount = 0;
     pendingNow = [];

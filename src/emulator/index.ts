@@ -104,7 +104,10 @@ export interface EmulateSummary {
 }
 
 export interface EmulateHooks {
-  /** Called after each simulated minute (after its commit, if any). */
+  /**
+   * Called after each simulated minute (after its commit, if any). The blocks' bytes are valid
+   * during the call only: once committed, their memory is reused for later minutes.
+   */
   onMinute?(minute: MinuteResult, summary: EmulateSummary): void;
   /** Aborts between minutes. */
   signal?: AbortSignal;
@@ -138,7 +141,10 @@ export async function emulate(
   };
   const commitMode = options.realtime ? 'minute' : (options.commit ?? 'minute');
   const wallStart = Date.now();
+  // Committed blocks are dead (the sink wrote them, `onMinute` has returned): their bytes are reused.
+  const released = { throughMinute: -1 };
   const stream = runMinutes(p.network, p.judge, {
+    released,
     startMs: p.startMs,
     durationMinutes: p.durationMinutes,
     profile: p.profile,
@@ -154,6 +160,7 @@ export async function emulate(
       // Earlier hours' blobs are complete: commit them and stop tracking them.
       await sink.commit();
       summary.commits++;
+      released.throughMinute = minute.minute - 1;
       const keep = `/${hour}/`;
       sink.forget((_c, name) => !name.includes(keep));
     }
@@ -177,6 +184,7 @@ export async function emulate(
     if (commitMode === 'minute' || sink.pendingBytes() >= options.maxPendingBytes) {
       await sink.commit();
       summary.commits++;
+      released.throughMinute = minute.minute;
     }
     summary.elapsedMs = Date.now() - t0;
     hooks.onMinute?.(minute, summary);
