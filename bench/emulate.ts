@@ -2,7 +2,7 @@
  * bench:emulate — emulate N synthetic NICs for one hour into a folder (bench/data/), with the fast
  * byte writer, then again with the baseline (the same records built as objects and written with
  * JSON.stringify). Prints tuples/s for both, the ratio and the peak RSS.
- * Usage: npm run bench:emulate -- [--nics 1000] [--duration 1h] [--json]
+ * Usage: npm run bench:emulate -- [--nics 1000] [--duration 1h] [--no-baseline] [--no-heap-cap] [--json]
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -18,9 +18,10 @@ const args = process.argv.slice(2);
  * still let the heap grow far past that before collecting. The benchmark therefore runs itself
  * with a capped old space (320 MB) and small semi-spaces: a leak would end in an out-of-memory
  * crash instead of a big RSS number. Users emulating very large networks can pass the same flags
- * through NODE_OPTIONS.
+ * through NODE_OPTIONS. `--no-heap-cap` runs with V8's default heap sizing instead (the memory
+ * bound should hold without the cap too; this checks it).
  */
-const HEAP_FLAGS = ['--max-old-space-size=320', '--max-semi-space-size=8'];
+const HEAP_FLAGS = args.includes('--no-heap-cap') ? [] : ['--max-old-space-size=320', '--max-semi-space-size=8'];
 if (!process.env.FLOWLENS_BENCH_CHILD) {
   const child = spawnSync(process.execPath, [...HEAP_FLAGS, '--import', 'tsx', import.meta.filename, ...args], {
     stdio: 'inherit',

@@ -118,15 +118,18 @@ const POOL_BYTES = 64 * SLAB;
 /**
  * Declares every block handed out so far dead (written to storage and dropped by everyone), so
  * their slabs are written again instead of leaving garbage for the collector. Only between blocks.
+ * The pool keeps the slabs of the last cycle only: slabs left over from an earlier cycle were not
+ * needed, so memory follows the current rate instead of the peak.
  */
 export function recycleSlabs(w: ByteWriter): void {
+  const pool: Buffer[] = [];
   let pooled = 0;
-  for (const b of w.pool) pooled += b.length;
   for (const b of w.sealed) {
     if (pooled + b.length > POOL_BYTES) break;
-    w.pool.push(b);
+    pool.push(b);
     pooled += b.length;
   }
+  w.pool = pool;
   w.sealed = [];
   w.start = 0;
   w.pos = 0;
