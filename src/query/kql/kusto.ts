@@ -30,11 +30,19 @@ export function kusto(): KustoGlobals {
   return loaded;
 }
 
+// A node's Bridge class decides its type name; asked once per class, not once per visit.
+const typeNames = new Map<unknown, string>();
+
 /** Short type name of a node: `FilterOperator`, `BinaryExpression`, `SyntaxToken+KindToken`. */
 export function nodeType(node: KNode): string {
+  const cls = node?.constructor;
+  const known = cls ? typeNames.get(cls) : undefined;
+  if (known !== undefined) return known;
   const full = kusto().Bridge.getTypeName(node).replace(/`.*$/s, '');
   const i = full.lastIndexOf('.');
-  return i < 0 ? full : full.slice(i + 1);
+  const name = i < 0 ? full : full.slice(i + 1);
+  if (cls && cls !== Object) typeNames.set(cls, name);
+  return name;
 }
 
 const globalStates = new WeakMap<KqlSchema, KNode>();
