@@ -2,7 +2,8 @@
  * bench:emulate — emulate N synthetic NICs for one hour into a folder (bench/data/), with the fast
  * byte writer, then again with the baseline (the same records built as objects and written with
  * JSON.stringify). Prints tuples/s for both, the ratio and the peak RSS.
- * Usage: npm run bench:emulate -- [--nics 1000] [--duration 1h] [--no-baseline] [--no-heap-cap] [--json]
+ * Usage: npm run bench:emulate -- [--nics 1000] [--duration 1h] [--no-baseline] [--no-heap-cap]
+ *        [--max-pending-mb 16] [--json]
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -36,6 +37,8 @@ const arg = (name: string, def: string) => {
 const nics = Number(arg('--nics', '1000'));
 const duration = arg('--duration', '1h');
 const json = args.includes('--json');
+/** `--max-pending-mb N`: staged bytes before a batched commit (default: the emulator's 16 MB). */
+const maxPendingMb = args.includes('--max-pending-mb') ? Number(arg('--max-pending-mb', '16')) : undefined;
 /** `--no-baseline`: only the fast run (for memory checks at 10,000 NICs). */
 const withBaseline = !args.includes('--no-baseline');
 
@@ -65,7 +68,14 @@ async function run(
   const timings = { encodeMs: 0, encodeCpuMs: 0 };
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const s = await emulate(scenario, sink, { duration: runDuration, encoder, commit: 'batched', start: '2025-01-06T00:00:00Z', profile: 'ga' }, {
+  const s = await emulate(scenario, sink, {
+      duration: runDuration,
+      encoder,
+      commit: 'batched',
+      start: '2025-01-06T00:00:00Z',
+      profile: 'ga',
+      ...(maxPendingMb ? { maxPendingBytes: maxPendingMb * 1024 * 1024 } : {}),
+    }, {
     onMinute: () => (peakRss = Math.max(peakRss, process.memoryUsage().rss)),
   }, { timings });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -95,6 +105,7 @@ clearInterval(sampler);
 const result = {
   bench: 'emulate',
   heap_flags: HEAP_FLAGS.join(' '),
+  max_pending_mb: maxPendingMb ?? 16,
   nics,
   duration,
   tuples: fast.tuples,

@@ -476,6 +476,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   /** source endpoint → destination endpoint → (port, protocol, kind) → decision; small-integer keys only. */
   let decisionCache: (Map<number, Map<number, Decided>> | undefined)[] = [];
   const retirementMs = profile.nsgFlowLogRetirement ? Date.parse(profile.nsgFlowLogRetirement) : null;
+  // Ports the rules cannot tell apart share decisions (flow log filters may look at ports: then not).
+  const portClass = rangesMayBeUniform ? judge.portClass : undefined;
+  const portKey = (port: number) => (portClass ? portClass(port) : port);
   const protoCode = (p: number) => (p === 6 ? 0 : p === 17 ? 1 : p === 1 ? 2 : 3);
 
   const batch = createConnBatch(4096);
@@ -924,7 +927,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       const kind = batch.kind[r];
       let d: Decided | undefined;
       let byKey: Map<number, Decided> | undefined;
-      const key = (batch.dstPort[r] * 4 + protoCode(protocol)) * 3 + kind;
+      const key = (portKey(batch.dstPort[r]) * 4 + protoCode(protocol)) * 3 + kind;
       if (keyed && cacheableEp(srcEp) && cacheableEp(dstEp)) {
         let byDst = decisionCache[srcEp];
         if (byDst === undefined) decisionCache[srcEp] = byDst = new Map();

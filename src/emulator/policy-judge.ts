@@ -80,7 +80,22 @@ export function policyJudge(
     return { out: srcSide, in: dstSide };
   };
   judge.uniformRange = uniformRangeTest(policy);
+  judge.portClass = portClasses(policy);
   return judge;
+}
+
+/** Destination ports split at every classifier's port interval start: the class is the interval. */
+function portClasses(policy: Policy): (port: number) => number {
+  const starts = new Set<number>([0]);
+  for (const c of policy.classifiers) for (const s of c.dimensions.dstPort.starts) starts.add(s);
+  const classOf = new Uint32Array(65536);
+  const sorted = [...starts].sort((a, b) => a - b);
+  let k = 0;
+  for (let port = 0; port < 65536; port++) {
+    while (k + 1 < sorted.length && sorted[k + 1] <= port) k++;
+    classOf[port] = k;
+  }
+  return (port) => (port >= 0 && port < 65536 && Number.isInteger(port) ? classOf[port] : 65536 + port);
 }
 
 /**

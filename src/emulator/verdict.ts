@@ -44,4 +44,9 @@ export type Judge = ((flow: FlowKey, srcNic: EmuNic | null, dstNic: EmuNic | nul
    * Lets the emulator judge a prefix once instead of every drawn address. Absent: never assumed.
    */
   uniformRange?: (lo: number, hi: number) => boolean;
+  /**
+   * A class number for a destination port: ports of one class get the same judgement, all else
+   * equal (no rule's port range starts or ends between them). Absent: every port is its own class.
+   */
+  portClass?: (port: number) => number;
 };

@@ -38,6 +38,16 @@ describe('judging drawn addresses', () => {
     expect(uniform(n - 1, n + 1)).toBe(false);
   });
 
+  it('portClass: ports no rule tells apart share a class, rule edges split classes', () => {
+    const p = prepareEmulation(splitPrefixScenario(), { profile: 'ga', duration: '1m' });
+    const cls = p.judge.portClass!;
+    expect(cls(22)).toBe(cls(23));
+    expect(cls(1000)).toBe(cls(3389));
+    expect(cls(443)).not.toBe(cls(444));
+    expect(cls(442)).not.toBe(cls(443));
+    expect(cls(80)).not.toBe(cls(443));
+  });
+
   it('a prefix split by a rule is judged per address; a uniform one gets one verdict', async () => {
     const { dir } = await runToFolder(splitPrefixScenario(), { profile: 'ga', duration: '6m', start: '2025-01-06T00:00:00Z' });
     const rows = decodeAll(readBlobs(dir)).filter((r) => r.container === VNET && r.direction === 'I' && r.dst_port === 443);
