@@ -586,7 +586,19 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       else sortKeys[k] = (rank * 60_000 + tsOff) * 1048576 + k;
     }
     if (packed) {
-      const keys = sortKeys.subarray(0, n).sort();
+      let keys = sortKeys;
+      if (n <= 48) {
+        // Short lists (the usual record): insertion sort in place, no view, no native call.
+        for (let i = 1; i < n; i++) {
+          const v = keys[i];
+          let j = i - 1;
+          while (j >= 0 && keys[j] > v) {
+            keys[j + 1] = keys[j];
+            j--;
+          }
+          keys[j + 1] = v;
+        }
+      } else keys = sortKeys.subarray(0, n).sort();
       sortScratch = grown(sortScratch, n);
       const idx = sortScratch;
       for (let k = 0; k < n; k++) idx[k] = order[off + k];
