@@ -14,6 +14,7 @@ import './faults.js';
 import './load.js';
 import './big-blob.js';
 import './clickhouse-fault.js';
+import './load-live.js';
 
 afterAll(() => {
   const table = formatTable(recorded());
