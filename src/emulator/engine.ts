@@ -5,6 +5,12 @@
  * `D` (deny) tuples, and every (flow log, NIC) with tuples gets one record: one data block for its
  * hour's `PT1H.json`. Only connections still open and the current minute's tuples are held in
  * memory, so 10,000 NICs stream in bounded memory.
+ *
+ * The hot path has no object per connection, session or tuple: connections arrive as columns
+ * (`ConnBatch`), sessions and tuples live in typed arrays (struct of arrays, slots reused),
+ * decisions are cached per (source endpoint, destination endpoint, port class, protocol, kind)
+ * and reduced to shared side templates, and each record is sorted by packed numeric keys and
+ * written as bytes. Output is byte-identical to the per-object implementation it replaced.
  */
 import {
   buildNsgBlobPath,
@@ -53,10 +59,11 @@ export interface EngineOptions {
   profile: BehaviourProfile;
   seed: number;
   /**
-   * `fast` (default): record text concatenated from per-side constant parts (no objects, no
-   * escaping scan); `bytes`: the same written byte by byte into slabs; `formats`: record objects
-   * through `encodeBlock`; `json`: record objects through `JSON.stringify` (the benchmark's
-   * baseline). All four write the same bytes (tested); the JSON shape always comes from formats.
+   * `fast` (default) and `bytes` (its older name): tuples written as bytes into reusable slabs
+   * from the session's pre-encoded addresses and the side's constant parts (no objects, no
+   * strings per tuple); `formats`: record objects through `encodeBlock`; `json`: record objects
+   * through `JSON.stringify` (the benchmark's baseline). All write the same bytes (tested); the
+   * JSON shape (record prefixes, group headers) always comes from formats.
    */
   encoder?: EncoderName;
   /**
