@@ -24,8 +24,14 @@ export const ingestOptionsSchema = z.object({
     .min(0)
     .max(64)
     .default(Math.max(1, Math.min(4, availableCores() - 1))),
-  /** Blobs read at once. */
-  concurrency: z.number().int().min(1).max(256).default(16),
+  /**
+   * Blobs read at once; default 64 for a store that commits groups (DuckDB), else 16. Each blob
+   * waits for the commit holding its rows, and a group commit takes every unit ready by then, so
+   * this also bounds the groups: 64 one-hour blobs (~80k tuples) per commit cost ~20% less CPU per
+   * tuple than 16 in bench:ingest. A store committing unit by unit (ClickHouse) would see that many
+   * concurrent inserts instead, hence its lower default.
+   */
+  concurrency: z.number().int().min(1).max(256).optional(),
   /** Upper bound of one ranged read (and one store commit). */
   maxChunkBytes: z
     .number()

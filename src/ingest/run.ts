@@ -156,6 +156,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   };
   const report = () => run.onProgress?.({ ...progress });
   const committer = createCommitter(run.store);
+  const concurrency = settings.concurrency ?? (run.store.commitMany ? 64 : 16);
   // Analytics made by createDeriver run on the decoder threads, beside decoding.
   const deriveSpec = decoder.decodeAndDerive ? deriverSpecOf(run.derive) : undefined;
   const warming = deriveSpec && decoder.warm ? decoder.warm(deriveSpec) : undefined;
@@ -346,7 +347,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       }
       progress.phase = 'ingesting';
       report();
-      await forEachLimited(work, settings.concurrency, ingestBlob);
+      await forEachLimited(work, concurrency, ingestBlob);
       for (
         let retry = 1;
         retry <= 3 && changed.length > 0 && !settings.follow && !run.signal?.aborted;
@@ -355,7 +356,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         const again = changed;
         changed = [];
         await sleep(500 * retry, run.signal);
-        await forEachLimited(again, settings.concurrency, ingestBlob);
+        await forEachLimited(again, concurrency, ingestBlob);
       }
       if (!settings.follow && changed.length > 0) {
         summary.errors += changed.length;
