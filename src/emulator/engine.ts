@@ -47,7 +47,14 @@ import {
 import type { EmuNetwork, EmuNic, EmuNsgFlowLog, EmuVnetFlowLog } from './network.js';
 import { prngFor } from './prng.js';
 import type { BehaviourProfile } from './profiles.js';
-import { decideFlow, ENCRYPTION_NOISE_VALUE, STATE_BITS, type FlowDecision, type FlowKind, type SideDecision } from './recorder.js';
+import {
+  decideFlow,
+  ENCRYPTION_NOISE_VALUE,
+  STATE_BITS,
+  type FlowDecision,
+  type FlowKind,
+  type SideDecision,
+} from './recorder.js';
 import { buildConnectionSources, createConnBatch, KIND_ENCRYPTION_NOISE } from './traffic.js';
 import type { Judge } from './verdict.js';
 
@@ -323,7 +330,17 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   let touched: number[] = [];
   let minuteIdx = 0;
 
-  const addTuple = (s: number, side: number, target: number, st: number, ts: number, p1: number, b1: number, p2: number, b2: number) => {
+  const addTuple = (
+    s: number,
+    side: number,
+    target: number,
+    st: number,
+    ts: number,
+    p1: number,
+    b1: number,
+    p2: number,
+    b2: number,
+  ) => {
     if (eCount === eCap) {
       const n = eCap * 2;
       eSess = grown(eSess, n);
@@ -365,7 +382,15 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       let ah = aclHeaders.get(aclId);
       if (!ah) aclHeaders.set(aclId, (ah = aclHeader(aclId)));
       g = groups.length;
-      groups.push({ order: g, aclId, rule, aclOrder: ao, rank: 0, aclHeader: ah, ruleHeader: vnetRuleHeader(rule) });
+      groups.push({
+        order: g,
+        aclId,
+        rule,
+        aclOrder: ao,
+        rank: 0,
+        aclHeader: ah,
+        ruleHeader: vnetRuleHeader(rule),
+      });
       groupIds.set(k, g);
       groupsRanked = false;
     }
@@ -390,7 +415,13 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
         });
       } else {
         const n = fl as EmuNsgFlowLog;
-        template = nsgRecordTemplate({ systemId: n.systemId, category: NSG_CATEGORY, resourceId: n.resourceIdUpper, operationName: NSG_OPERATION_NAME, version: n.version });
+        template = nsgRecordTemplate({
+          systemId: n.systemId,
+          category: NSG_CATEGORY,
+          resourceId: n.resourceIdUpper,
+          operationName: NSG_OPERATION_NAME,
+          version: n.version,
+        });
       }
       id = targets.length;
       targets.push({
@@ -417,7 +448,20 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   const sideTplFor = (d: SideDecision, protocol: number): number => {
     const vnet = d.vnetStates && d.vnetFlowLog ? d.vnetFlowLog : null;
     const nsg = d.nsgRecorded && d.nsgFlowLog ? d.nsgFlowLog : null;
-    const k = [d.nic.idx, d.direction, d.allowed, d.encryption, d.aclId, d.rule, vnet?.name ?? '', d.vnetStates, nsg?.name ?? '', d.nsgRecorded, d.nsgRule ?? '', protocol].join('\u0000');
+    const k = [
+      d.nic.idx,
+      d.direction,
+      d.allowed,
+      d.encryption,
+      d.aclId,
+      d.rule,
+      vnet?.name ?? '',
+      d.vnetStates,
+      nsg?.name ?? '',
+      d.nsgRecorded,
+      d.nsgRule ?? '',
+      protocol,
+    ].join('\u0000');
     let id = sideTplIds.get(k);
     if (id !== undefined) {
       // Same order of first use as deciding per connection: touch the group and rule again.
@@ -443,7 +487,10 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       encryption: d.encryption,
       vnetTail: Buffer.from(`${protocol},${d.direction},`, 'latin1'),
       encBytes: Buffer.from(`,${d.encryption},`, 'latin1'),
-      nsgTail: Buffer.from(`${protocol === 6 ? 'T' : protocol === 17 ? 'U' : protocol},${d.direction},${d.allowed ? 'A' : 'D'}`, 'latin1'),
+      nsgTail: Buffer.from(
+        `${protocol === 6 ? 'T' : protocol === 17 ? 'U' : protocol},${d.direction},${d.allowed ? 'A' : 'D'}`,
+        'latin1',
+      ),
     };
     id = sideTpls.length;
     sideTpls.push(tpl);
@@ -452,7 +499,12 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   };
 
   const reduceDecision = (d: FlowDecision, protocol: number): Decided => {
-    const out: Decided = { protocolRecorded: d.protocolRecorded, delivered: d.delivered, allowed: [], denied: [] };
+    const out: Decided = {
+      protocolRecorded: d.protocolRecorded,
+      delivered: d.delivered,
+      allowed: [],
+      denied: [],
+    };
     if (!d.protocolRecorded) return out;
     for (const sd of d.sides) {
       if (!sd.vnetStates && !sd.nsgRecorded) continue;
@@ -465,8 +517,16 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   // on an address drawn from a prefix the rules treat as one block (`judge.uniformRange`).
   const scenario = net.scenario;
   const portSensitive =
-    scenario.nsgs.some((n) => n.securityRules.some((r) => (r.sourcePortRange ?? '*') !== '*' || (r.sourcePortRanges ?? []).some((p) => p !== '*'))) ||
-    scenario.networkManagers.some((m) => m.securityAdminConfigurations.some((c) => c.ruleCollections.some((rc) => rc.rules.some((r) => r.sourcePortRanges.length > 0)))) ||
+    scenario.nsgs.some((n) =>
+      n.securityRules.some(
+        (r) => (r.sourcePortRange ?? '*') !== '*' || (r.sourcePortRanges ?? []).some((p) => p !== '*'),
+      ),
+    ) ||
+    scenario.networkManagers.some((m) =>
+      m.securityAdminConfigurations.some((c) =>
+        c.ruleCollections.some((rc) => rc.rules.some((r) => r.sourcePortRanges.length > 0)),
+      ),
+    ) ||
     scenario.flowLogs.some((f) => /src\s*port|source\s*port/i.test(f.enabledFilteringCriteria ?? ''));
   const cacheable = scenario.nsgEvaluationOrder !== 'random' && !portSensitive;
   const rangesMayBeUniform = judge.uniformRange !== undefined && net.vnetFlowLogs.every((f) => f.acceptsAll);
@@ -497,8 +557,10 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       const side = k === 0 ? sSide0[s] : sSide1[s];
       if (side < 0) break;
       const tpl = sideTpls[side];
-      if (tpl.vnetTarget >= 0 && tpl.vnetStates & bit) addTuple(s, side, tpl.vnetTarget, st, ts, p1, b1, p2, b2);
-      if (tpl.nsgTarget >= 0 && (tpl.nsgV2 || st === ST_B || st === ST_D)) addTuple(s, side, tpl.nsgTarget, st, ts, p1, b1, p2, b2);
+      if (tpl.vnetTarget >= 0 && tpl.vnetStates & bit)
+        addTuple(s, side, tpl.vnetTarget, st, ts, p1, b1, p2, b2);
+      if (tpl.nsgTarget >= 0 && (tpl.nsgV2 || st === ST_B || st === ST_D))
+        addTuple(s, side, tpl.nsgTarget, st, ts, p1, b1, p2, b2);
     }
   };
 
@@ -526,7 +588,16 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     }
   };
 
-  const startSession = (sides: number[], r: number, denied: boolean, durationMs: number, ppsF: number, ppsR: number, bpsF: number, bpsR: number) => {
+  const startSession = (
+    sides: number[],
+    r: number,
+    denied: boolean,
+    durationMs: number,
+    ppsF: number,
+    ppsR: number,
+    bpsF: number,
+    bpsR: number,
+  ) => {
     if (sides.length === 0) return;
     const s = allocSession();
     const start = batch.startMs[r];
@@ -613,7 +684,8 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       return;
     }
     const slice = Array.from(order.subarray(off, off + n));
-    const rankOf = (e: number) => (vnet ? groups[sideTpls[eSide[e]].group].rank : sideTpls[eSide[e]].nsgRuleOrder);
+    const rankOf = (e: number) =>
+      vnet ? groups[sideTpls[eSide[e]].group].rank : sideTpls[eSide[e]].nsgRuleOrder;
     slice.sort((a, b) => rankOf(a) - rankOf(b) || eTs[a] - eTs[b] || a - b);
     for (let k = 0; k < n; k++) order[off + k] = slice[k];
   };
@@ -717,7 +789,8 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   };
 
   /** Room one tuple may need (addresses that did not fit `ADDR_STRIDE` are checked separately). */
-  const tupleRoom = (s: number) => (sAddrLen[s] < 0 ? 512 + 3 * (ipRoom(sSrcEp[s]) + ipRoom(sDstEp[s])) : 256);
+  const tupleRoom = (s: number) =>
+    sAddrLen[s] < 0 ? 512 + 3 * (ipRoom(sSrcEp[s]) + ipRoom(sDstEp[s])) : 256;
 
   const writeVnetTuple = (w: ByteWriter, e: number, comma: boolean) => {
     const tpl = sideTpls[eSide[e]];
@@ -883,7 +956,8 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       const e = order[i];
       const tpl = sideTpls[eSide[e]];
       let r = rules[rules.length - 1];
-      if (!r || r.rule !== tpl.nsgRule) rules.push((r = { rule: tpl.nsgRule, flows: [{ mac: t.nic.mac, flowTuples: [] }] }));
+      if (!r || r.rule !== tpl.nsgRule)
+        rules.push((r = { rule: tpl.nsgRule, flows: [{ mac: t.nic.mac, flowTuples: [] }] }));
       const s = eSess[e];
       const st = eSt[e];
       const open = st === ST_B || st === ST_D;
@@ -928,57 +1002,87 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     eCount = 0;
     pendingNow = [];
     // A decision made before the NSG flow log retirement must not be reused after it.
-    const straddlesRetirement = retirementMs !== null && retirementMs > minuteStartMs && retirementMs < minuteStartMs + 60_000;
-    if (retirementMs !== null && retirementMs > minuteStartMs - 60_000 && retirementMs <= minuteStartMs) decisionCache = [];
+    const straddlesRetirement =
+      retirementMs !== null && retirementMs > minuteStartMs && retirementMs < minuteStartMs + 60_000;
+    if (retirementMs !== null && retirementMs > minuteStartMs - 60_000 && retirementMs <= minuteStartMs)
+      decisionCache = [];
 
     const due = buckets.get(m) ?? [];
     buckets.delete(m);
 
     // New connections.
-    batch.n = 0;
-    for (const src of sources) src.generate(m, minuteStartMs, batch);
+    // One source at a time (each has its own PRNG, so the connection order is the same as
+    // generating the whole minute first), so the batch holds one source's connections only.
     const orderRand = prngFor(seed, `order:${m}`);
     const keyed = cacheable && !straddlesRetirement;
-    for (let r = 0; r < batch.n; r++) {
-      const srcEp = batch.srcEp[r];
-      const dstEp = batch.dstEp[r];
-      const protocol = batch.protocol[r];
-      const kind = batch.kind[r];
-      let d: Decided | undefined;
-      let byKey: Map<number, Decided> | undefined;
-      const key = (portKey(batch.dstPort[r]) * 4 + protoCode(protocol)) * 3 + kind;
-      if (keyed && cacheableEp(srcEp) && cacheableEp(dstEp)) {
-        let byDst = decisionCache[srcEp];
-        if (byDst === undefined) decisionCache[srcEp] = byDst = new Map();
-        byKey = byDst.get(dstEp);
-        if (byKey === undefined) byDst.set(dstEp, (byKey = new Map()));
-        d = byKey.get(key);
+    let connections = 0;
+    for (const source of sources) {
+      batch.n = 0;
+      source.generate(m, minuteStartMs, batch);
+      connections += batch.n;
+      for (let r = 0; r < batch.n; r++) {
+        const srcEp = batch.srcEp[r];
+        const dstEp = batch.dstEp[r];
+        const protocol = batch.protocol[r];
+        const kind = batch.kind[r];
+        let d: Decided | undefined;
+        let byKey: Map<number, Decided> | undefined;
+        const key = (portKey(batch.dstPort[r]) * 4 + protoCode(protocol)) * 3 + kind;
+        if (keyed && cacheableEp(srcEp) && cacheableEp(dstEp)) {
+          let byDst = decisionCache[srcEp];
+          if (byDst === undefined) decisionCache[srcEp] = byDst = new Map();
+          byKey = byDst.get(dstEp);
+          if (byKey === undefined) byDst.set(dstEp, (byKey = new Map()));
+          d = byKey.get(key);
+        }
+        if (d === undefined) {
+          const src = eps.endpointOf(srcEp, batch.srcIp[r]);
+          const dst = eps.endpointOf(dstEp, batch.dstIp[r]);
+          const flowKey = {
+            srcIp: src.ip,
+            dstIp: dst.ip,
+            srcPort: batch.srcPort[r],
+            dstPort: batch.dstPort[r],
+            protocol,
+          };
+          const fd = decideFlow(
+            net,
+            judge,
+            profile,
+            {
+              src,
+              dst,
+              key: flowKey,
+              kind: KIND_NAMES[kind],
+              encryption: kind === KIND_ENCRYPTION_NOISE ? ENCRYPTION_NOISE_VALUE : undefined,
+            },
+            orderRand.next,
+            batch.startMs[r],
+          );
+          d = reduceDecision(fd, protocol);
+          if (byKey !== undefined) byKey.set(key, d);
+        }
+        if (!d.protocolRecorded) continue;
+        if (d.delivered)
+          startSession(
+            d.allowed,
+            r,
+            false,
+            batch.durationMs[r],
+            batch.ppsF[r],
+            batch.ppsR[r],
+            batch.bpsF[r],
+            batch.bpsR[r],
+          );
+        else if (d.allowed.length) {
+          // Allowed out, refused at the destination: the source sees a short attempt with no reply.
+          const tries = Math.min(batch.durationMs[r], 21_000);
+          const secs = tries / 1000 || 1;
+          if (protocol === 6) startSession(d.allowed, r, false, tries, 3 / secs, 0, 180 / secs, 0);
+          else startSession(d.allowed, r, false, tries, batch.ppsF[r], 0, batch.bpsF[r], 0);
+        }
+        startSession(d.denied, r, true, 0, 0, 0, 0, 0);
       }
-      if (d === undefined) {
-        const src = eps.endpointOf(srcEp, batch.srcIp[r]);
-        const dst = eps.endpointOf(dstEp, batch.dstIp[r]);
-        const flowKey = { srcIp: src.ip, dstIp: dst.ip, srcPort: batch.srcPort[r], dstPort: batch.dstPort[r], protocol };
-        const fd = decideFlow(
-          net,
-          judge,
-          profile,
-          { src, dst, key: flowKey, kind: KIND_NAMES[kind], encryption: kind === KIND_ENCRYPTION_NOISE ? ENCRYPTION_NOISE_VALUE : undefined },
-          orderRand.next,
-          batch.startMs[r],
-        );
-        d = reduceDecision(fd, protocol);
-        if (byKey !== undefined) byKey.set(key, d);
-      }
-      if (!d.protocolRecorded) continue;
-      if (d.delivered) startSession(d.allowed, r, false, batch.durationMs[r], batch.ppsF[r], batch.ppsR[r], batch.bpsF[r], batch.bpsR[r]);
-      else if (d.allowed.length) {
-        // Allowed out, refused at the destination: the source sees a short attempt with no reply.
-        const tries = Math.min(batch.durationMs[r], 21_000);
-        const secs = tries / 1000 || 1;
-        if (protocol === 6) startSession(d.allowed, r, false, tries, 3 / secs, 0, 180 / secs, 0);
-        else startSession(d.allowed, r, false, tries, batch.ppsF[r], 0, batch.bpsF[r], 0);
-      }
-      startSession(d.denied, r, true, 0, 0, 0, 0, 0);
     }
 
     // Events of connections that started earlier (C and E) and this minute's ends, in time order.
@@ -1051,12 +1155,19 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
                 time: minuteStartMs,
                 macAddress: t.nic.mac,
               })
-            : buildNsgBlobPath({ resourceId: t.nsgLog!.resourceIdUpper, time: minuteStartMs, macAddress: t.nic.mac });
+            : buildNsgBlobPath({
+                resourceId: t.nsgLog!.resourceIdUpper,
+                time: minuteStartMs,
+                macAddress: t.nic.mac,
+              });
       }
       let maxTs = 0;
       const end = t.offset + t.count;
       for (let i = t.offset; i < end; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
-      const recordMs = Math.min(minuteStartMs + 59_999, Math.max(minuteStartMs + 59_000 + timeRand.int(0, 999), maxTs + 1));
+      const recordMs = Math.min(
+        minuteStartMs + 59_999,
+        Math.max(minuteStartMs + 59_000 + timeRand.int(0, 999), maxTs + 1),
+      );
       const timeText = recordTimeInMinute(recordMs, timeRand.int(0, 9999));
       sortTarget(t, minuteStartMs);
       const isFirst = t.blocks === 0;
@@ -1094,7 +1205,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       freeList[freeCount++] = s;
     }
     releaseCount = 0;
-    yield { minute: m, minuteStartMs, blocks, connections: batch.n, tuples: eCount, newHour };
+    yield { minute: m, minuteStartMs, blocks, connections, tuples: eCount, newHour };
   }
 }
 
