@@ -485,12 +485,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       protocol,
       direction: d.direction,
       encryption: d.encryption,
-      vnetTail: Buffer.from(`${protocol},${d.direction},`, 'latin1'),
-      encBytes: Buffer.from(`,${d.encryption},`, 'latin1'),
-      nsgTail: Buffer.from(
-        `${protocol === 6 ? 'T' : protocol === 17 ? 'U' : protocol},${d.direction},${d.allowed ? 'A' : 'D'}`,
-        'latin1',
-      ),
+      vnetTail: constantBytes(`${protocol},${d.direction},`),
+      encBytes: constantBytes(`,${d.encryption},`),
+      nsgTail: constantBytes(`${protocol === 6 ? 'T' : protocol === 17 ? 'U' : protocol},${d.direction},${d.allowed ? 'A' : 'D'}`),
     };
     id = sideTpls.length;
     sideTpls.push(tpl);
@@ -1210,6 +1207,17 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 }
 
 const ADDR_STRIDE = 48;
+
+/** Short constant texts of tuples as bytes, shared (a handful of distinct values per run). */
+const constantTexts = new Map<string, Buffer>();
+function constantBytes(text: string): Buffer {
+  let b = constantTexts.get(text);
+  if (b === undefined) {
+    b = Buffer.from(text, 'latin1');
+    if (constantTexts.size < 10_000) constantTexts.set(text, b);
+  }
+  return b;
+}
 
 /** Writes a non-negative integer below 1e15 in decimal at `p`; returns the end. */
 function uintAt(buf: Buffer, p: number, n: number): number {
