@@ -1,7 +1,8 @@
 /**
  * bench:ingest — a folder of emulated VNet flow-log blobs (≥ 5M VNet tuples with the default 4100 NICs × 1h) into DuckDB:
- * raw tuples + Traffic Analytics aggregates through `runIngest` (block deltas, worker-thread
- * decoding, one commit per chunk with its checkpoint), against the baseline in the same run:
+ * raw tuples + Traffic Analytics aggregates through `runIngest` (block deltas, decoding and
+ * analytics on worker threads, group commits holding each chunk's rows with its checkpoint; the
+ * timed span ends when the store is closed, i.e. checkpointed), against the baseline in the same run:
  * DuckDB `read_json` + `unnest` + `INSERT … SELECT` of the same rows into a fresh file.
  * Last stdout line with --json: one JSON object (tuples_per_s, baseline_tuples_per_s, ratio, peak_rss_mb).
  * Usage: npm run bench:ingest -- [--nics 4100] [--duration 1h] [--workers 1] [--concurrency N] [--no-analytics]
