@@ -8,7 +8,14 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowLogFormatError } from '../errors.js';
 import { createDecoder, type DecodeStats } from './decode.js';
-import { FLOW_ROW_COLUMNS, rowAt, type FlowBatch, type FlowRow } from './flowbatch.js';
+import {
+  DECISION_LETTERS,
+  DIRECTION_LETTERS,
+  FLOW_ROW_COLUMNS,
+  NULL_REF,
+  STATE_LETTERS,
+  type FlowBatch,
+} from './flowbatch.js';
 
 export type RowFormat = 'jsonl' | 'csv';
 
@@ -19,7 +26,9 @@ export type RowFormat = 'jsonl' | 'csv';
 export function findFlowLogFiles(inputs: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
-    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
@@ -39,9 +48,8 @@ export function findFlowLogFiles(inputs: readonly string[]): string[] {
   return out;
 }
 
-function csvField(value: FlowRow[keyof FlowRow]): string {
-  if (value === null) return '';
-  if (typeof value === 'number') return Number.isNaN(value) ? '' : String(value);
+/** A CSV field: quoted only when it holds a quote, comma or line break. */
+function csvText(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
@@ -49,23 +57,65 @@ export function csvHeader(): string {
   return FLOW_ROW_COLUMNS.join(',') + '\n';
 }
 
+/** Rows written per slice by `parseFlowLogFiles`, so one batch never becomes one huge string. */
+const ROWS_PER_WRITE = 4096;
+
+/**
+ * Formats rows `[from, to)` of one batch. Built once per batch: every dictionary string is
+ * escaped once here rather than once per row, and rows are written straight from the columns.
+ * The text equals `JSON.stringify(rowAt(batch, i))` per line for JSONL, and the `FLOW_ROW_COLUMNS`
+ * fields with empty for null/NaN for CSV.
+ */
+export function createRowFormatter(
+  batch: FlowBatch,
+  format: RowFormat,
+): (from: number, to: number) => string {
+  const json = format === 'jsonl';
+  const texts = batch.strings.map((s) => (json ? JSON.stringify(s) : csvText(s)));
+  const nullText = json ? 'null' : '';
+  const emptyText = json ? '""' : '';
+  const letter = (l: string | null) => (l === null ? nullText : json ? `"${l}"` : l);
+  const directionTexts = DIRECTION_LETTERS.map(letter);
+  const stateTexts = STATE_LETTERS.map(letter);
+  const decisionTexts = DECISION_LETTERS.map(letter);
+  /** Row-view columns that show '' rather than null when absent (see `rowAt`). */
+  const str = (ref: number) => (ref === NULL_REF ? emptyText : texts[ref]);
+  const opt = (ref: number) => (ref === NULL_REF ? nullText : texts[ref]);
+  const num = (v: number) => (Number.isNaN(v) ? nullText : String(v));
+  const b = batch;
+  if (json) {
+    return (from, to) => {
+      let out = '';
+      for (let i = from; i < to; i++) {
+        out +=
+          `{"time_ms":${b.time_ms[i]},"record_time":${str(b.record_time[i])},"version":${b.version[i]},` +
+          `"mac":${str(b.mac[i])},"flow_log_id":${str(b.flow_log_id[i])},"target_resource_id":${opt(b.target_resource_id[i])},` +
+          `"acl_id":${opt(b.acl_id[i])},"rule":${str(b.rule[i])},"src_ip":${str(b.src_ip[i])},"dst_ip":${str(b.dst_ip[i])},` +
+          `"src_port":${b.src_port[i]},"dst_port":${b.dst_port[i]},"protocol":${b.protocol[i]},` +
+          `"direction":${directionTexts[b.direction[i]]},"state":${stateTexts[b.state[i]]},"decision":${decisionTexts[b.decision[i]]},` +
+          `"encryption":${opt(b.encryption[i])},"packets_s2d":${num(b.packets_s2d[i])},"bytes_s2d":${num(b.bytes_s2d[i])},` +
+          `"packets_d2s":${num(b.packets_d2s[i])},"bytes_d2s":${num(b.bytes_d2s[i])},"blob":${opt(b.blob[i])},"block":${opt(b.block[i])}}\n`;
+      }
+      return out;
+    };
+  }
+  return (from, to) => {
+    let out = '';
+    for (let i = from; i < to; i++) {
+      out +=
+        `${b.time_ms[i]},${str(b.record_time[i])},${b.version[i]},${str(b.mac[i])},${str(b.flow_log_id[i])},` +
+        `${opt(b.target_resource_id[i])},${opt(b.acl_id[i])},${str(b.rule[i])},${str(b.src_ip[i])},${str(b.dst_ip[i])},` +
+        `${b.src_port[i]},${b.dst_port[i]},${b.protocol[i]},${directionTexts[b.direction[i]]},${stateTexts[b.state[i]]},` +
+        `${decisionTexts[b.decision[i]]},${opt(b.encryption[i])},${num(b.packets_s2d[i])},${num(b.bytes_s2d[i])},` +
+        `${num(b.packets_d2s[i])},${num(b.bytes_d2s[i])},${opt(b.blob[i])},${opt(b.block[i])}\n`;
+    }
+    return out;
+  };
+}
+
 /** The rows of a batch as text lines (JSON objects or CSV records), newline-terminated. */
 export function formatRows(batch: FlowBatch, format: RowFormat): string {
-  let out = '';
-  for (let i = 0; i < batch.length; i++) {
-    const row = rowAt(batch, i);
-    if (format === 'jsonl') {
-      out += JSON.stringify(row) + '\n';
-    } else {
-      let line = '';
-      for (let c = 0; c < FLOW_ROW_COLUMNS.length; c++) {
-        if (c > 0) line += ',';
-        line += csvField(row[FLOW_ROW_COLUMNS[c]]);
-      }
-      out += line + '\n';
-    }
-  }
-  return out;
+  return createRowFormatter(batch, format)(0, batch.length);
 }
 
 export interface ParseFilesOptions {
@@ -128,7 +178,10 @@ export interface ParseFilesResult extends ParseFilesSummary {
  * malformed input and returns its located `FlowLogFormatError` in `error`; lenient mode skips bad
  * tuples and records, and counts files that still fail in `errors`.
  */
-export async function parseFlowLogFiles(inputs: readonly string[], options: ParseFilesOptions): Promise<ParseFilesResult> {
+export async function parseFlowLogFiles(
+  inputs: readonly string[],
+  options: ParseFilesOptions,
+): Promise<ParseFilesResult> {
   const result: ParseFilesResult = {
     files: 0,
     records: 0,
@@ -156,7 +209,12 @@ export async function parseFlowLogFiles(inputs: readonly string[], options: Pars
     try {
       stats = await decodeFile(file, {
         lenient: options.lenient,
-        onBatch: (batch) => options.write(formatRows(batch, options.format)),
+        onBatch: async (batch) => {
+          const format = createRowFormatter(batch, options.format);
+          for (let from = 0; from < batch.length; from += ROWS_PER_WRITE) {
+            await options.write(format(from, Math.min(batch.length, from + ROWS_PER_WRITE)));
+          }
+        },
       });
     } catch (err) {
       if (!(err instanceof FlowLogFormatError)) throw err;
@@ -187,6 +245,7 @@ export function describeSummary(summary: ParseFilesSummary): string {
   const reasons = Object.entries(summary.skipReasons);
   if (reasons.length > 0) line += `; skip reasons: ${reasons.map(([k, v]) => `${k} ×${v}`).join(', ')}`;
   const unknown = Object.entries(summary.unknownEncryption);
-  if (unknown.length > 0) line += `; unknown encryption values: ${unknown.map(([k, v]) => `${k} ×${v}`).join(', ')}`;
+  if (unknown.length > 0)
+    line += `; unknown encryption values: ${unknown.map(([k, v]) => `${k} ×${v}`).join(', ')}`;
   return line;
 }
