@@ -835,9 +835,14 @@ export function createDecoderInternal(
     return resync(p + 1);
   }
 
-  function flush(): void {
+  function flush(last = false): void {
     if (batch.length === 0) return;
     const full = batch;
+    if (last) {
+      // Nothing follows the final batch: hand it over without allocating a successor.
+      onBatch(full);
+      return;
+    }
     batch = allocateFlowBatch(Math.min(learnedCapacity, batchSize + 4096));
     tuples.batch = batch;
     startBatch(cache, batch.strings);
@@ -1068,7 +1073,7 @@ export function createDecoderInternal(
     else if (state === State.AfterArray && !lenient) {
       throw formatError(malformed("input ends after ']' without the closing '}'", 0), undefined, false);
     }
-    flush();
+    flush(true);
     return stats;
   }
 
