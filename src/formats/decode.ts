@@ -154,7 +154,6 @@ const FAMILY_NONE = 0;
 const FAMILY_VNET = 4;
 const FAMILY_NSG = 1;
 
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -328,7 +327,11 @@ export function createDecoderInternal(
     return block ?? null;
   }
 
-  function formatError(m: Malformed, recordAbsOffset: number | undefined, inRecord: boolean): FlowLogFormatError {
+  function formatError(
+    m: Malformed,
+    recordAbsOffset: number | undefined,
+    inRecord: boolean,
+  ): FlowLogFormatError {
     const offset = bufBase + m.offset;
     const block = blockAt(recordAbsOffset ?? offset);
     return new FlowLogFormatError(m.reason, {
@@ -368,7 +371,8 @@ export function createDecoderInternal(
       throw FALLBACK;
     }
     const c = b[p];
-    if (!(c === COMMA || c === RBRACE || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) throw FALLBACK;
+    if (!(c === COMMA || c === RBRACE || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09))
+      throw FALLBACK;
     intValue = v;
     return p;
   }
@@ -517,7 +521,8 @@ export function createDecoderInternal(
   const onPropertiesKey = (ks: number, ke: number, p: number): number => {
     if (keyIs(b, ks, ke, K_VERSION)) {
       p = readInt(p, 'Version');
-      if (intValue !== 1 && intValue !== 2) throw malformed(`unsupported NSG flow log Version ${intValue}`, p);
+      if (intValue !== 1 && intValue !== 2)
+        throw malformed(`unsupported NSG flow log Version ${intValue}`, p);
       recVersion = intValue;
       return p;
     }
@@ -620,7 +625,9 @@ export function createDecoderInternal(
     }
     if (expectFamily !== 0 && expectFamily !== recFamily) {
       throw malformed(
-        expectFamily === FAMILY_VNET ? 'expected VNet flow-log records, found an NSG record' : 'expected NSG flow-log records, found a VNet record',
+        expectFamily === FAMILY_VNET
+          ? 'expected VNet flow-log records, found an NSG record'
+          : 'expected NSG flow-log records, found a VNet record',
         at,
       );
     }
@@ -659,7 +666,8 @@ export function createDecoderInternal(
     stats.tuples += batch.length - recRowStart;
     stats.versions[recVersion as 1 | 2 | 4]++;
     commitPendingSkips();
-    for (const value of pendingUnknown) stats.unknownEncryption[value] = (stats.unknownEncryption[value] ?? 0) + 1;
+    for (const value of pendingUnknown)
+      stats.unknownEncryption[value] = (stats.unknownEncryption[value] ?? 0) + 1;
   }
 
   function commitPendingSkips(): void {
@@ -737,7 +745,9 @@ export function createDecoderInternal(
       const version = props.Version;
       if (version !== 1 && version !== 2) {
         throw malformed(
-          version === undefined ? 'NSG record has no "properties.Version"' : `unsupported NSG flow log Version ${JSON.stringify(version)}`,
+          version === undefined
+            ? 'NSG record has no "properties.Version"'
+            : `unsupported NSG flow log Version ${JSON.stringify(version)}`,
           at,
         );
       }
@@ -964,7 +974,10 @@ export function createDecoderInternal(
       return;
     }
     const inRecord = state === State.Array && b[skipWsSafe(from)] === LBRACE;
-    const m = malformed(inRecord ? 'input ends inside a record (truncated)' : 'input ends inside a token (truncated)', n);
+    const m = malformed(
+      inRecord ? 'input ends inside a record (truncated)' : 'input ends inside a token (truncated)',
+      n,
+    );
     if (!lenient) throw formatError(m, bufBase + from, inRecord);
     skipRecord(inRecord ? 'truncated record' : 'truncated input', 0);
     if (inRecord) recordIndex++;
@@ -999,7 +1012,9 @@ export function createDecoderInternal(
     if (input.length === 0) return;
     // One array class for every buffer the scanner sees (Buffer and Uint8Array differ to V8).
     const chunk =
-      input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      input.constructor === Uint8Array
+        ? input
+        : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     pending.push(chunk);
     pendingLength += chunk.length;
     feed();
@@ -1111,7 +1126,8 @@ export async function decodeStream(
   options: DecodeOptions,
 ): Promise<DecodeStats> {
   const decoder = createDecoder(options);
-  for await (const chunk of stream) decoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+  for await (const chunk of stream)
+    decoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   return decoder.end();
 }
 
@@ -1120,17 +1136,25 @@ export async function decodeStream(
  * ingestion path). Framing is the same as the row decoder's: whole blobs, fragments with leading
  * commas, whitespace. Throws `FlowLogFormatError` on malformed input.
  */
-export function decodeRecords(bytes: Uint8Array | string, options: { source?: string } = {}): FlowLogRecord[] {
+export function decodeRecords(
+  bytes: Uint8Array | string,
+  options: { source?: string } = {},
+): FlowLogRecord[] {
   const records: FlowLogRecord[] = [];
   const source = options.source;
   const sink = (value: JsonValue, index: number): void => {
     const fail = (reason: string): never => {
       throw new FlowLogFormatError(reason, { source, record: index });
     };
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('record is not a JSON object');
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return fail('record is not a JSON object');
     const isVnet = typeof value.flowRecords === 'object' && value.flowRecords !== null;
     const props = value.properties;
-    const isNsg = typeof props === 'object' && props !== null && !Array.isArray(props) && (props.Version === 1 || props.Version === 2);
+    const isNsg =
+      typeof props === 'object' &&
+      props !== null &&
+      !Array.isArray(props) &&
+      (props.Version === 1 || props.Version === 2);
     if (isVnet === isNsg) {
       return fail(
         value.records !== undefined
