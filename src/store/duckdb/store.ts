@@ -75,7 +75,9 @@ function quote(value: string): string {
 
 function plain(value: unknown): unknown {
   if (typeof value === 'bigint') {
-    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
   }
   return value;
 }
@@ -110,10 +112,16 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     }
     instance = await DuckDBInstance.create(options.path, config);
   } catch (err) {
-    throw new FlowlensError(`cannot open DuckDB store ${options.path}: ${(err as Error).message}`, { cause: err });
+    throw new FlowlensError(`cannot open DuckDB store ${options.path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const con: DuckDBConnection = await instance.connect();
   const exclusive = createMutex();
+  /** Idle read-only connections for `query()`; one more is opened whenever all are busy. */
+  const readConnections: DuckDBConnection[] = [];
+  const activeReads = new Set<Promise<unknown>>();
+  let closing = false;
   let dict: StringDictionary = createStringDictionary();
   const intervalMinutes = options.intervalMinutes;
 
@@ -228,9 +236,13 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     async init() {
       await exclusive(async () => {
         await con.run(`CREATE TABLE IF NOT EXISTS ${META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)`);
-        await con.run(`CREATE TABLE IF NOT EXISTS ${DICTIONARY_TABLE} (id UINTEGER NOT NULL, value VARCHAR NOT NULL)`);
+        await con.run(
+          `CREATE TABLE IF NOT EXISTS ${DICTIONARY_TABLE} (id UINTEGER NOT NULL, value VARCHAR NOT NULL)`,
+        );
         for (const def of ALL_TABLES) await con.run(duckDbCreateTable(def));
-        await con.run(`INSERT OR REPLACE INTO ${META_TABLE} VALUES ('interval_minutes', ${quote(String(intervalMinutes))})`);
+        await con.run(
+          `INSERT OR REPLACE INTO ${META_TABLE} VALUES ('interval_minutes', ${quote(String(intervalMinutes))})`,
+        );
         await createViews();
         await loadDictionary();
       });
@@ -242,7 +254,8 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
           if (unit.replaceBlob) await deleteBlobRows(unit.checkpoint.blob);
           if (unit.tuples.some((b) => b.length > 0)) {
             const appender = await con.createAppender(FLOW_TUPLES.name);
-            for (const batch of unit.tuples) if (batch.length > 0) appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
+            for (const batch of unit.tuples)
+              if (batch.length > 0) appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
             appender.flushSync();
             appender.closeSync();
           }
@@ -274,7 +287,8 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
           if (live.some((u) => u.tuples.some((b) => b.length > 0))) {
             const appender = await con.createAppender(FLOW_TUPLES.name);
             for (const unit of live) {
-              for (const batch of unit.tuples) if (batch.length > 0) appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
+              for (const batch of unit.tuples)
+                if (batch.length > 0) appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
             }
             appender.flushSync();
             appender.closeSync();
@@ -282,7 +296,8 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
           await appendDerived(live.flatMap((u) => u.derived ?? []));
           await appendDictionaryEntries();
           const lastOfBlob = new Map<string, BlobCheckpoint>();
-          for (const unit of live) lastOfBlob.set(`${unit.checkpoint.source}\u0000${unit.checkpoint.blob}`, unit.checkpoint);
+          for (const unit of live)
+            lastOfBlob.set(`${unit.checkpoint.source}\u0000${unit.checkpoint.blob}`, unit.checkpoint);
           await writeCheckpoints([...lastOfBlob.values()]);
           await con.run('COMMIT');
           dict.pending = [];
@@ -346,19 +361,33 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
       });
     },
     async query(sql) {
-      return exclusive(async () => {
+      // Reads run on their own connections, outside the writer's mutex: a console query sees the
+      // last committed state (DuckDB MVCC) and never waits behind an ingest commit group.
+      const reader = readConnections.pop() ?? (await instance.connect());
+      const run = (async () => {
         let prepared;
         try {
-          prepared = await con.prepare(sql);
+          prepared = await reader.prepare(sql);
         } catch (err) {
           throw new UsageError(`SQL: ${(err as Error).message}`, { cause: err });
         }
-        if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
+        if (
+          prepared.statementType !== StatementType.SELECT &&
+          prepared.statementType !== StatementType.EXPLAIN
+        ) {
           throw new UsageError('only read-only statements (SELECT, EXPLAIN) are accepted');
         }
-        const reader = await prepared.runAndReadAll();
-        return { columns: reader.columnNames(), rows: reader.getRowsJS().map((r) => r.map(plain)) };
-      });
+        const result = await prepared.runAndReadAll();
+        return { columns: result.columnNames(), rows: result.getRowsJS().map((r) => r.map(plain)) };
+      })();
+      activeReads.add(run);
+      try {
+        return await run;
+      } finally {
+        activeReads.delete(run);
+        if (closing) reader.closeSync();
+        else readConnections.push(reader);
+      }
     },
     info(): StoreInfo {
       return { dialect: 'duckdb', intervalMinutes, location: options.path };
@@ -383,16 +412,23 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     },
     async exportTable(req: ExportRequest): Promise<ExportResult> {
       const table = checkedPublicTable(req.table);
-      const where = req.since ? ` WHERE "${PUBLIC_TABLE_TIME[table]}" >= epoch_ms(${req.since.getTime()})` : '';
+      const where = req.since
+        ? ` WHERE "${PUBLIC_TABLE_TIME[table]}" >= epoch_ms(${req.since.getTime()})`
+        : '';
       const format = req.format === 'parquet' ? 'FORMAT parquet' : 'FORMAT csv, HEADER true';
       return exclusive(async () => {
-        const r = await con.runAndReadAll(`COPY (SELECT * FROM "${table}"${where}) TO ${quote(req.out)} (${format})`);
+        const r = await con.runAndReadAll(
+          `COPY (SELECT * FROM "${table}"${where}) TO ${quote(req.out)} (${format})`,
+        );
         const rows = Number(r.getRowsJS()[0]?.[0] ?? r.rowsChanged ?? 0);
         return { rows, out: req.out };
       });
     },
     async close() {
+      closing = true;
+      await Promise.allSettled([...activeReads]);
       await exclusive(async () => {
+        for (const reader of readConnections.splice(0)) reader.closeSync();
         con.closeSync();
         instance.closeSync();
       });
