@@ -1,4 +1,4 @@
-import { FlowLogFormatError } from '../errors.js';
+import { FlowLogFormatError, UsageError } from '../errors.js';
 import type { FlowBatch } from '../formats/flowbatch.js';
 import type { BlobCheckpoint, Store, TableRows } from '../store/types.js';
 import { lineageOf } from '../storage/blocks.js';
@@ -98,6 +98,14 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/** Listing attempts a one-shot run makes before it gives up on an unreachable store or account. */
+const LIST_RETRIES = 4;
+/** Retry rounds a one-shot run gives blobs that failed for a transient reason. */
+const BLOB_RETRIES = 4;
+/** Backoff between listing attempts (and blob retry rounds): doubles from the start value up to the cap. */
+const LIST_BACKOFF_START_MS = 500;
+const LIST_BACKOFF_CAP_MS = 30_000;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function forEachLimited<T>(
@@ -316,8 +324,34 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     }
   }
 
+  const retried = new Set<string>();
+  /** Lists every source for one pass, with its checkpoints and quarantine read at the start. */
+  async function listPass(pass: number): Promise<WorkItem[]> {
+    const work: WorkItem[] = [];
+    for (const source of run.sources) {
+      const given = run.claims?.get(source.id);
+      const claims = given ?? soloClaims();
+      const known = new Map<string, BlobCheckpoint>();
+      for (const cp of await run.store.listCheckpoints(source.id)) known.set(cp.blob, cp);
+      const errors = await run.store.listIngestErrors(source.id);
+      const quarantined = new Set<string>();
+      for (const e of errors) {
+        if (settings.retryQuarantined && !retried.has(`${source.id}\u0000${e.blob}`)) {
+          retried.add(`${source.id}\u0000${e.blob}`);
+          await run.store.clearIngestErrors(source.id, e.blob);
+        } else quarantined.add(e.blob);
+      }
+      for await (const blob of source.list({ since: passSince(pass), until: settings.until })) {
+        noteHour(blob.name);
+        work.push({ source, claims, shared: given !== undefined, known, blob, quarantined });
+        progress.blobsListed++;
+      }
+    }
+    return work;
+  }
+
+  let listFailures = 0;
   try {
-    const retried = new Set<string>();
     for (let pass = 1; ; pass++) {
       summary.passes = pass;
       progress.pass = pass;
@@ -325,44 +359,44 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       progress.blobsListed = 0;
       progress.blobsDone = 0;
       report();
-      const work: WorkItem[] = [];
-      for (const source of run.sources) {
-        const given = run.claims?.get(source.id);
-        const claims = given ?? soloClaims();
-        const known = new Map<string, BlobCheckpoint>();
-        for (const cp of await run.store.listCheckpoints(source.id)) known.set(cp.blob, cp);
-        const errors = await run.store.listIngestErrors(source.id);
-        const quarantined = new Set<string>();
-        for (const e of errors) {
-          if (settings.retryQuarantined && !retried.has(`${source.id}\u0000${e.blob}`)) {
-            retried.add(`${source.id}\u0000${e.blob}`);
-            await run.store.clearIngestErrors(source.id, e.blob);
-          } else quarantined.add(e.blob);
-        }
-        for await (const blob of source.list({ since: passSince(pass), until: settings.until })) {
-          noteHour(blob.name);
-          work.push({ source, claims, shared: given !== undefined, known, blob, quarantined });
-          progress.blobsListed++;
-        }
+      let work: WorkItem[];
+      try {
+        work = await listPass(pass);
+        listFailures = 0;
+      } catch (err) {
+        // A store or account that is briefly unreachable (a ClickHouse server restarting, a
+        // container not created yet, a network blip) must not end a long-running follow: log,
+        // back off, list again. Usage errors (a missing folder, bad options) are final, and a
+        // one-shot run gives up after a few attempts.
+        if (err instanceof UsageError || run.signal?.aborted) throw err;
+        listFailures++;
+        if (!settings.follow && listFailures > LIST_RETRIES) throw err;
+        const waitMs = Math.min(LIST_BACKOFF_CAP_MS, LIST_BACKOFF_START_MS * 2 ** (listFailures - 1));
+        const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        log(`flowlens: listing failed (${message}); retrying in ${(waitMs / 1000).toFixed(1)} s`);
+        await sleep(waitMs, run.signal);
+        if (run.signal?.aborted) break;
+        pass--;
+        continue;
       }
       progress.phase = 'ingesting';
       report();
       await forEachLimited(work, concurrency, ingestBlob);
       for (
         let retry = 1;
-        retry <= 3 && changed.length > 0 && !settings.follow && !run.signal?.aborted;
+        retry <= BLOB_RETRIES && changed.length > 0 && !settings.follow && !run.signal?.aborted;
         retry++
       ) {
         const again = changed;
         changed = [];
-        await sleep(500 * retry, run.signal);
+        await sleep(Math.min(LIST_BACKOFF_CAP_MS, LIST_BACKOFF_START_MS * 2 ** (retry - 1)), run.signal);
         await forEachLimited(again, concurrency, ingestBlob);
       }
       if (!settings.follow && changed.length > 0) {
         summary.errors += changed.length;
         progress.errors += changed.length;
         for (const w of changed)
-          log(`flowlens: ${w.blob.name}: ${w.reason} (gave up after 3 retries; run again)`);
+          log(`flowlens: ${w.blob.name}: ${w.reason} (gave up after ${BLOB_RETRIES} retries; run again)`);
       }
       changed = [];
       if (!settings.follow || run.signal?.aborted) break;

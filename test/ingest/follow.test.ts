@@ -81,4 +81,55 @@ describe('follow mode', () => {
     await store.close();
     await once.close();
   }, 180_000);
+  it('keeps following when the container does not exist yet and ingests once it appears', async () => {
+    const store = await openStore({ db: join(dir, 'late.duckdb') });
+    const controller = new AbortController();
+    const late = 'flowlens-late-container';
+    const lines: string[] = [];
+    const running = runIngest({
+      sources: [openAzureSource({ connectionString: azurite.connectionString, container: late })],
+      store,
+      follow: true,
+      intervalMs: 200,
+      workers: 0,
+      signal: controller.signal,
+      log: (line) => lines.push(line),
+    });
+    await until(async () => lines.some((l) => l.includes('listing failed')), 30_000);
+    const lateContainer = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      late,
+    );
+    await appendContainer(lateContainer, spec, 0, 2);
+    await until(
+      async () => Number((await store.query('SELECT count(*) FROM FlowTuples')).rows[0][0]) === 3 * 2 * 5,
+      60_000,
+    );
+    controller.abort();
+    const summary = await running;
+    expect(summary.blocks).toBe(3 * 2);
+    expect(lines.find((l) => l.includes('listing failed'))).toMatch(/does not exist.*retrying in \d/);
+    await store.close();
+  }, 120_000);
+
+  it('a one-shot run gives up on an unreachable account after its retries, with the reason', async () => {
+    const store = await openStore({ db: join(dir, 'gone.duckdb') });
+    const lines: string[] = [];
+    const started = Date.now();
+    await expect(
+      runIngest({
+        sources: [
+          openAzureSource({
+            connectionString: azurite.connectionString,
+            container: 'flowlens-never-created',
+          }),
+        ],
+        store,
+        workers: 0,
+        log: (line) => lines.push(line),
+      }),
+    ).rejects.toThrow(/does not exist/);
+    expect(lines.filter((l) => l.includes('listing failed'))).toHaveLength(4);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(7_000);
+    await store.close();
+  }, 60_000);
 });
