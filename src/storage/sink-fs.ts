@@ -4,7 +4,7 @@
  * old tail and a fresh tail after them, so a reader never sees a half-committed list longer than
  * one write.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync, writevSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { FlowlensError } from '../errors.js';
 import { createStagingArea, type BlobSink, type BlobSinkOptions, type SinkCommitSummary } from './sink.js';
@@ -15,8 +15,52 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
   const head = options.head;
   const tail = options.tail;
   const madeDirs = new Set<string>();
+  /** `container/blobName` keys already checked to stay inside the root (checked once, not per block). */
+  const checked = new Set<string>();
+  /**
+   * Open files of blobs being written, kept across commits (a blob grows every minute for an
+   * hour). Capped, least recently used closed first, so 10,000 NICs stay within file limits.
+   */
+  const openFiles = new Map<string, number>();
+  function closeFile(path: string): void {
+    const fd = openFiles.get(path);
+    if (fd === undefined) return;
+    openFiles.delete(path);
+    closeSync(fd);
+  }
+  function fileFor(path: string, create: boolean): number {
+    const cached = openFiles.get(path);
+    if (cached !== undefined && !create) {
+      openFiles.delete(path);
+      openFiles.set(path, cached);
+      return cached;
+    }
+    closeFile(path);
+    if (create) ensureDir(dirname(path));
+    const fd = openSync(path, create ? 'w' : 'r+');
+    openFiles.set(path, fd);
+    if (openFiles.size > MAX_OPEN_FILES) closeFile(openFiles.keys().next().value as string);
+    return fd;
+  }
+  /** One mkdir per new folder: its parents are known to exist once made or seen. */
+  function ensureDir(dir: string): void {
+    if (madeDirs.has(dir)) return;
+    const parent = dirname(dir);
+    if (parent !== dir) ensureDir(parent);
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    madeDirs.add(dir);
+  }
   /** Blob names come from scenarios and remote listings: none may address a file outside the root. */
   function checkedStage(container: string, blobName: string, block: Uint8Array): void {
+    const key = `${container}/${blobName}`;
+    if (checked.has(key)) {
+      staging.stage(container, blobName, block);
+      return;
+    }
     const segments = [container, ...blobName.split(/[\\/]/)];
     const path = resolve(absRoot, container, blobName);
     if (
@@ -25,8 +69,11 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
       segments.some((s) => s === '..' || s === '.') ||
       !path.startsWith(absRoot + sep)
     ) {
-      throw new FlowlensError(`folder sink ${absRoot}: refusing blob "${container}/${blobName}": it would be written outside the folder`);
+      throw new FlowlensError(
+        `folder sink ${absRoot}: refusing blob "${container}/${blobName}": it would be written outside the folder`,
+      );
     }
+    checked.add(key);
     staging.stage(container, blobName, block);
   }
   return {
@@ -34,36 +81,35 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
     stage: checkedStage,
     dataBlockCount: staging.count,
     pendingBytes: staging.pendingBytes,
-    forget: staging.forget,
+    forget(predicate) {
+      staging.forget(predicate);
+      for (const key of [...checked]) {
+        const slash = key.indexOf('/');
+        if (!predicate(key.slice(0, slash), key.slice(slash + 1))) continue;
+        checked.delete(key);
+        closeFile(join(absRoot, key));
+      }
+    },
     async commit(): Promise<SinkCommitSummary> {
       const summary: SinkCommitSummary = { blobs: 0, blocks: 0, bytes: 0 };
       for (const blob of staging.dirty()) {
         const path = join(absRoot, blob.container, blob.blobName);
         let dataBytes = 0;
         for (const b of blob.pending) dataBytes += b.length;
-        let fd: number;
-        let position: number;
-        const parts: Uint8Array[] = [];
-        if (blob.committedBytes === 0) {
-          const dir = dirname(path);
-          if (!madeDirs.has(dir)) {
-            mkdirSync(dir, { recursive: true });
-            madeDirs.add(dir);
-          }
-          fd = openSync(path, 'w');
-          position = 0;
-          parts.push(head);
-        } else {
-          fd = openSync(path, 'r+');
-          position = blob.committedBytes - tail.length;
-        }
+        const create = blob.committedBytes === 0;
+        const fd = fileFor(path, create);
+        const position = create ? 0 : blob.committedBytes - tail.length;
+        const parts: Uint8Array[] = create ? [head, ...blob.pending, tail] : [...blob.pending, tail];
         try {
-          parts.push(...blob.pending, tail);
           writeAll(fd, parts, position);
-        } finally {
-          closeSync(fd);
+        } catch (err) {
+          closeFile(path);
+          throw err;
         }
-        const committedBytes = (blob.committedBytes === 0 ? head.length : blob.committedBytes - tail.length) + dataBytes + tail.length;
+        const committedBytes =
+          (blob.committedBytes === 0 ? head.length : blob.committedBytes - tail.length) +
+          dataBytes +
+          tail.length;
         summary.blobs++;
         summary.blocks += blob.pending.length;
         summary.bytes += dataBytes;
@@ -72,14 +118,31 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
       return summary;
     },
     async close(): Promise<void> {
+      for (const path of [...openFiles.keys()]) closeFile(path);
       madeDirs.clear();
+      checked.clear();
     },
   };
 }
 
+/** Open files kept by one folder sink (well under the usual 1,024 descriptors per process). */
+const MAX_OPEN_FILES = 512;
+/** writev takes at most IOV_MAX (1,024 on Linux) buffers per call. */
+const MAX_WRITEV_PARTS = 1024;
+
 function writeAll(fd: number, parts: Uint8Array[], position: number): void {
-  // writev caps the buffer count and may write partially; one contiguous buffer keeps this simple.
-  const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  let total = 0;
+  for (const p of parts) total += p.length;
+  if (parts.length <= MAX_WRITEV_PARTS) {
+    const written = writevSync(fd, parts, position);
+    if (written === total) return;
+    // A partial write is rare on files; finish the rest from one contiguous copy.
+    const data = Buffer.concat(parts);
+    let off = written;
+    while (off < total) off += writeSync(fd, data, off, total - off, position + off);
+    return;
+  }
+  const data = Buffer.concat(parts);
   let off = 0;
-  while (off < data.length) off += writeSync(fd, data, off, data.length - off, position + off);
+  while (off < total) off += writeSync(fd, data, off, total - off, position + off);
 }
