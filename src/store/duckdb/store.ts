@@ -100,6 +100,28 @@ function createMutex() {
   };
 }
 
+/** Read queries DuckDB runs at once; each already uses all of DuckDB's threads. */
+const MAX_CONCURRENT_READS = 2;
+
+function createSemaphore(slots: number) {
+  let free = slots;
+  const waiting: Array<() => void> = [];
+  return {
+    acquire(): Promise<void> {
+      if (free > 0) {
+        free--;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    release(): void {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    },
+  };
+}
+
 export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Store> {
   let instance: DuckDBInstance;
   try {
@@ -121,6 +143,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
   /** Idle read-only connections for `query()`; one more is opened whenever all are busy. */
   const readConnections: DuckDBConnection[] = [];
   const activeReads = new Set<Promise<unknown>>();
+  const readSlots = createSemaphore(MAX_CONCURRENT_READS);
   let closing = false;
   let dict: StringDictionary = createStringDictionary();
   const intervalMinutes = options.intervalMinutes;
@@ -363,7 +386,16 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     async query(sql) {
       // Reads run on their own connections, outside the writer's mutex: a console query sees the
       // last committed state (DuckDB MVCC) and never waits behind an ingest commit group.
-      const reader = readConnections.pop() ?? (await instance.connect());
+      // At most MAX_CONCURRENT_READS run inside DuckDB at once; the rest queue here, so fifty
+      // console clients cannot take every DuckDB thread from the ingest sharing the process.
+      await readSlots.acquire();
+      let reader: DuckDBConnection;
+      try {
+        reader = readConnections.pop() ?? (await instance.connect());
+      } catch (err) {
+        readSlots.release();
+        throw err;
+      }
       const run = (async () => {
         let prepared;
         try {
@@ -387,6 +419,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
         activeReads.delete(run);
         if (closing) reader.closeSync();
         else readConnections.push(reader);
+        readSlots.release();
       }
     },
     info(): StoreInfo {
