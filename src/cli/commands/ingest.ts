@@ -60,7 +60,11 @@ export function register(program: Command): void {
     .option('--service-tags <file>', 'Azure Service Tags JSON for analytics')
     .option('--threats <file>', 'threat list CSV (ip_or_cidr,threat_type,description) for analytics')
     .option('--workers <n>', 'decoder threads (0 = main thread)', parseIntegerOption('--workers'))
-    .option('--concurrency <n>', 'blobs read at once', parseIntegerOption('--concurrency'))
+    .option(
+      '--concurrency <n>',
+      'blobs read at once (default 64 with DuckDB, which commits them in groups; 16 with ClickHouse)',
+      parseIntegerOption('--concurrency'),
+    )
     .option('--max-chunk-bytes <n>', 'largest ranged read / commit', parseIntegerOption('--max-chunk-bytes'))
     .option('--no-lease', 'do not take blob leases (only one ingest process per container)')
     .option('--lease-seconds <n>', 'lease length, 15-60 s', parseIntegerOption('--lease-seconds'))
