@@ -6,6 +6,7 @@ import { decodeBuffer, HEAD_BLOCK, TAIL_BLOCK } from '../../src/formats/index.js
 import { loadScenario } from '../../src/model/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { KqlError, runKql, schemaFromStore, normalizeValue, type KqlSchema } from '../../src/query/index.js';
+import { SECTION9_Q8 } from './section9-q8.js';
 
 /**
  * §9 queries on emulated examples/hub-spoke.yaml traffic, through the real pipeline (emulator →
@@ -31,7 +32,11 @@ beforeAll(async () => {
   const ctx = createAnalyticsContext({ topology: topologyFromScenario(loaded.scenario, loaded.serviceTags) });
   store = await openStore({ db: ':memory:' });
   const blobs = new Map<string, Buffer[]>();
-  for (const minute of emulateMinutes(loaded.scenario, { duration: '30m' }, { serviceTags: loaded.serviceTags })) {
+  for (const minute of emulateMinutes(
+    loaded.scenario,
+    { duration: '30m' },
+    { serviceTags: loaded.serviceTags },
+  )) {
     for (const block of minute.blocks) {
       const key = `${block.container}/${block.blobName}`;
       blobs.set(key, [...(blobs.get(key) ?? []), block.bytes]);
@@ -41,7 +46,15 @@ beforeAll(async () => {
     const bytes = Buffer.concat([Buffer.from(HEAD_BLOCK), ...blocks, Buffer.from(TAIL_BLOCK)]);
     const { batches } = decodeBuffer(bytes, { source: blob, block: 'all' });
     await store.commit({
-      checkpoint: { source: 'emulated', blob, lastBlockId: 'all', blockCount: blocks.length, byteOffset: bytes.length, etag: null, updatedAt: new Date(0).toISOString() },
+      checkpoint: {
+        source: 'emulated',
+        blob,
+        lastBlockId: 'all',
+        blockCount: blocks.length,
+        byteOffset: bytes.length,
+        etag: null,
+        updatedAt: new Date(0).toISOString(),
+      },
       tuples: batches,
       derived: batches.flatMap((b) => analyze(b, ctx)),
     });
@@ -100,7 +113,8 @@ const cases: Case[] = [
 | where FlowType == "MaliciousFlow"
 | summarize count() by ThreatType
 | render piechart`,
-    sql: () => `SELECT ThreatType, count(*) FROM NTAIpDetails WHERE TimeGenerated > ${ts(nowMs - 30 * 86_400_000)} AND FlowType = 'MaliciousFlow' GROUP BY ThreatType`,
+    sql: () =>
+      `SELECT ThreatType, count(*) FROM NTAIpDetails WHERE TimeGenerated > ${ts(nowMs - 30 * 86_400_000)} AND FlowType = 'MaliciousFlow' GROUP BY ThreatType`,
   },
   {
     name: 'Q6 flows by NSG rule between IP pairs',
@@ -129,42 +143,10 @@ destIPs = iif(isempty(DestIP_s), split(DestPublicIPs_s," "), pack_array(DestIP_s
   },
 ];
 
-const canon = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r.map((v) => normalizeValue(v, undefined)))).sort();
+const canon = (rows: unknown[][]) =>
+  rows.map((r) => JSON.stringify(r.map((v) => normalizeValue(v, undefined)))).sort();
 
-/** §9 Q8, verbatim. */
-const Q8 = `AzureNetworkAnalytics_CL
-| where SubType_s == 'StatusMessage' and ComponentType_s == 'Topology' and Status_s == 'Completed'
-| project Subscription_g, DiscoveryRegion_s, TimeProcessed_t
-| where isnotempty(Subscription_g) and isnotempty(DiscoveryRegion_s) and isnotempty(TimeProcessed_t)
-| summarize arg_max(TimeProcessed_t, *) by Subscription_g
-| project Subscription_g, DiscoveryRegion_s, TimeProcessed_t
-| join kind = inner
-(
-    AzureNetworkAnalytics_CL
-    | where SubType_s == 'Topology' and ResourceType == 'NetworkInterface'
-)
-on Subscription_g,DiscoveryRegion_s, TimeProcessed_t
-| project Subscription_g, Name_s, VMName = VirtualMachine_s
-| join kind = leftouter
-(
-    AzureNetworkAnalytics_CL
-    | where SubType_s == 'FlowLog' and not(isempty(NIC1_s))
-    | summarize AllowedOutFlows = sum(AllowedOutFlows_d), DeniedOutFlows = sum(DeniedOutFlows_d) by Subscription_g = Subscription1_g, Name_s = NIC1_s
-)
-on Subscription_g, Name_s 
-| project-away Subscription_g1, Name_s1
-| join kind = leftouter
-(
-    AzureNetworkAnalytics_CL
-    | where SubType_s == 'FlowLog' and not(isempty(NIC2_s))
-    | summarize AllowedInFlows = sum(AllowedInFlows_d), DeniedInFlows = sum(DeniedInFlows_d) by Subscription_g = Subscription2_g, Name_s = NIC2_s
-) on Subscription_g, Name_s
-| project-away Subscription_g1, Name_s1
-| extend NICRGandName = split(Name_s, '/'), VMRGandName = split(VMName, '/')
-| extend NICResourceId = strcat('/subscriptions/', Subscription_g, '/resourceGroups/', NICRGandName[0], '/providers/Microsoft.Network/networkInterfaces/', NICRGandName[1]), 
-            VMResourceId = strcat('/subscriptions/', Subscription_g, '/resourceGroups/', VMRGandName[0], '/providers/Microsoft.Compute/virtualMachines/', VMRGandName[1])
-| project NICResourceId, VMResourceId, AllowedOutFlows, DeniedOutFlows, AllowedInFlows, DeniedInFlows
-| sort by AllowedOutFlows + DeniedOutFlows + AllowedInFlows + DeniedInFlows desc nulls last`;
+const Q8 = SECTION9_Q8;
 
 /**
  * Why Q8 cannot run on our data: its first half reads Traffic Analytics' `StatusMessage` and
@@ -177,8 +159,27 @@ on Subscription_g, Name_s
  * nothing runs. Should the store ever publish these sub-types, the first assertion below fails and
  * Q8 must become a comparison with hand-written SQL like the others.
  */
-const Q8_TOPOLOGY_ONLY_COLUMNS = ['ComponentType_s', 'Status_s', 'Subscription_g', 'DiscoveryRegion_s', 'ResourceType', 'Name_s', 'VirtualMachine_s'];
-const Q8_FLOWLOG_COLUMNS = ['SubType_s', 'TimeProcessed_t', 'NIC1_s', 'NIC2_s', 'Subscription1_g', 'Subscription2_g', 'AllowedOutFlows_d', 'DeniedOutFlows_d', 'AllowedInFlows_d', 'DeniedInFlows_d'];
+const Q8_TOPOLOGY_ONLY_COLUMNS = [
+  'ComponentType_s',
+  'Status_s',
+  'Subscription_g',
+  'DiscoveryRegion_s',
+  'ResourceType',
+  'Name_s',
+  'VirtualMachine_s',
+];
+const Q8_FLOWLOG_COLUMNS = [
+  'SubType_s',
+  'TimeProcessed_t',
+  'NIC1_s',
+  'NIC2_s',
+  'Subscription1_g',
+  'Subscription2_g',
+  'AllowedOutFlows_d',
+  'DeniedOutFlows_d',
+  'AllowedInFlows_d',
+  'DeniedInFlows_d',
+];
 
 /**
  * The part of Q8 our data can answer: its two FlowLog sub-queries verbatim (flows per source NIC
@@ -213,7 +214,6 @@ const Q8_FLOW_PART_SQL = `WITH o AS (
          o.ao, o.dn, i.ai, i.di
   FROM o LEFT JOIN i ON i.sub = o.sub AND i.nic = o.nic`;
 
-
 describe('§9 queries on emulated examples/hub-spoke.yaml data (DuckDB store)', () => {
   it('the emulated data has flow rows', async () => {
     const n = (await store.query('SELECT count(*) FROM NTANetAnalytics')).rows[0][0];
@@ -234,7 +234,8 @@ describe('§9 queries on emulated examples/hub-spoke.yaml data (DuckDB store)', 
         return;
       }
       const want = (await store.query(c.sql())).rows;
-      const norm = (rows: unknown[][]) => rows.map((r) => r.map((v, j) => (out.types[j] === 'datetime' ? normalizeValue(v, 'datetime') : v)));
+      const norm = (rows: unknown[][]) =>
+        rows.map((r) => r.map((v, j) => (out.types[j] === 'datetime' ? normalizeValue(v, 'datetime') : v)));
       expect(canon(norm(out.rows))).toEqual(canon(norm(want)));
       ran.push(c.name);
     });
@@ -245,7 +246,9 @@ describe('§9 queries on emulated examples/hub-spoke.yaml data (DuckDB store)', 
     const has = new Set(table.columns.map((c) => c.name));
     expect(Q8_TOPOLOGY_ONLY_COLUMNS.filter((c) => has.has(c))).toEqual([]);
     expect(Q8_FLOWLOG_COLUMNS.filter((c) => !has.has(c))).toEqual([]);
-    const subTypes = (await store.query('SELECT DISTINCT SubType_s FROM AzureNetworkAnalytics_CL')).rows.map((r) => r[0]);
+    const subTypes = (await store.query('SELECT DISTINCT SubType_s FROM AzureNetworkAnalytics_CL')).rows.map(
+      (r) => r[0],
+    );
     expect(subTypes).toEqual(['FlowLog']);
     let err: unknown;
     try {
@@ -264,18 +267,36 @@ describe('§9 queries on emulated examples/hub-spoke.yaml data (DuckDB store)', 
 
   it("Q8's flow part (its FlowLog sub-queries, joined per NIC) equals hand-written SQL", async () => {
     const out = await runKql(store, Q8_FLOW_PART, { schema, nowMs });
-    expect(out.columns).toEqual(['NICResourceId', 'AllowedOutFlows', 'DeniedOutFlows', 'AllowedInFlows', 'DeniedInFlows']);
+    expect(out.columns).toEqual([
+      'NICResourceId',
+      'AllowedOutFlows',
+      'DeniedOutFlows',
+      'AllowedInFlows',
+      'DeniedInFlows',
+    ]);
     const want = (await store.query(Q8_FLOW_PART_SQL)).rows;
     expect(out.rows.length).toBeGreaterThan(0);
     expect(canon(out.rows)).toEqual(canon(want));
     // Some NIC both sends and receives (the left outer join matched), and resource ids are whole.
     // One row per source NIC; on this data no source NIC is also a destination NIC, so the
     // right side of the left outer join is null in every row — as the hand-written SQL says too.
-    const sources = (await store.query(`SELECT count(DISTINCT (coalesce(Subscription1_g, ''), NIC1_s)) FROM AzureNetworkAnalytics_CL WHERE SubType_s = 'FlowLog' AND coalesce(NIC1_s, '') <> ''`)).rows[0][0];
+    const sources = (
+      await store.query(
+        `SELECT count(DISTINCT (coalesce(Subscription1_g, ''), NIC1_s)) FROM AzureNetworkAnalytics_CL WHERE SubType_s = 'FlowLog' AND coalesce(NIC1_s, '') <> ''`,
+      )
+    ).rows[0][0];
     expect(out.rows.length).toBe(Number(sources));
-    expect(out.rows.every((r) => /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/networkInterfaces\/[^/]+$/.test(String(r[0])))).toBe(true);
+    expect(
+      out.rows.every((r) =>
+        /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/networkInterfaces\/[^/]+$/.test(
+          String(r[0]),
+        ),
+      ),
+    ).toBe(true);
     // Q8's sort: total flows descending, rows without a match on the right (null total) last.
-    const totals = out.rows.map((r) => (r.slice(1).some((v) => v === null) ? null : r.slice(1).reduce((a: number, v) => a + Number(v), 0)));
+    const totals = out.rows.map((r) =>
+      r.slice(1).some((v) => v === null) ? null : r.slice(1).reduce((a: number, v) => a + Number(v), 0),
+    );
     const firstNull = totals.indexOf(null);
     if (firstNull >= 0) expect(totals.slice(firstNull).every((t) => t === null)).toBe(true);
     const known = totals.filter((t): t is number => t !== null);
@@ -290,6 +311,12 @@ describe('§9 queries on emulated examples/hub-spoke.yaml data (DuckDB store)', 
     expect(q2.rows.length).toBeGreaterThan(0);
     // Which §9 queries ran against the store and which named columns it does not have.
     console.info(`§9 on hub-spoke: ran ${ran.join(', ')}; refused ${refused.join(' | ') || 'none'}`);
-    expect(ran).toEqual(expect.arrayContaining(['Q1 subnets that exchange traffic', 'Q2 cross-region traffic', 'Q5 malicious IPs by threat type']));
+    expect(ran).toEqual(
+      expect.arrayContaining([
+        'Q1 subnets that exchange traffic',
+        'Q2 cross-region traffic',
+        'Q5 malicious IPs by threat type',
+      ]),
+    );
   });
 });

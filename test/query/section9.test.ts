@@ -3,6 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { defaultSchema, planToSql, translateKqlToPlan } from '../../src/query/kql/index.js';
 import { chQuery, chWithTables, duckQuery, duckWithTables, type Row } from './support.js';
 import { startClickHouse, type ClickHouseServer } from './support-clickhouse.js';
+import { SECTION9_Q8 } from './section9-q8.js';
 
 /**
  * The KQL examples of traffic-analytics-spec.md §9 (Q1, Q2, Q4, Q5, Q6, Q8, Q11), verbatim except
@@ -14,11 +15,82 @@ const NOW = Date.UTC(2026, 0, 10, 12, 0, 0);
 const H = 3_600_000;
 
 const nta: Row[] = [
-  { TimeGenerated: NOW - 2 * H, SubType: 'FlowLog', FaSchemaVersion: '3', SrcSubnet: 'rg/hub/s1', DestSubnet: 'rg/spoke1/app', L4Protocol: 'T', DestPort: 443, BytesSrcToDest: 1000, BytesDestToSrc: 500, SrcRegion: 'westeurope', DestRegion: 'westeurope', TargetResourceId: 'sub1/rg/hub', SrcExpressRouteCircuit: 'sub1/rg/er1', FlowType: 'InterVNet' },
-  { TimeGenerated: NOW - 3 * H, SubType: 'FlowLog', FaSchemaVersion: '3', SrcSubnet: 'rg/hub/s1', DestSubnet: 'rg/spoke1/app', L4Protocol: 'T', DestPort: 443, BytesSrcToDest: 10, BytesDestToSrc: 5, SrcRegion: 'westeurope', DestRegion: 'northeurope', TargetResourceId: 'sub1/rg/hub', FlowType: 'InterVNet' },
-  { TimeGenerated: NOW - 26 * H, SubType: 'FlowLog', FaSchemaVersion: '3', SrcSubnet: 'rg/spoke2/db', DestSubnet: null, L4Protocol: 'U', DestPort: 53, BytesSrcToDest: 70, BytesDestToSrc: 30, SrcRegion: 'northeurope', DestRegion: null, TargetResourceId: 'sub1/rg/spoke2', DestExpressRouteCircuit: 'sub1/rg/er1', FlowType: 'ExternalPublic' },
-  { TimeGenerated: NOW - 40 * 24 * H, SubType: 'FlowLog', FaSchemaVersion: '3', SrcSubnet: 'rg/hub/s1', DestSubnet: 'rg/spoke1/app', L4Protocol: 'T', DestPort: 22, BytesSrcToDest: 9, BytesDestToSrc: 9, SrcRegion: 'westeurope', DestRegion: 'westeurope', TargetResourceId: 'sub1/rg/hub', FlowType: 'IntraVNet' },
-  { TimeGenerated: NOW - 1 * H, SubType: 'StatusMessage', FaSchemaVersion: '3', SrcSubnet: 'rg/hub/s1', DestSubnet: 'rg/spoke1/app', L4Protocol: 'T', DestPort: 443, BytesSrcToDest: 1, BytesDestToSrc: 1, SrcRegion: 'westeurope', DestRegion: 'westeurope', TargetResourceId: 'sub1/rg/hub' },
+  {
+    TimeGenerated: NOW - 2 * H,
+    SubType: 'FlowLog',
+    FaSchemaVersion: '3',
+    SrcSubnet: 'rg/hub/s1',
+    DestSubnet: 'rg/spoke1/app',
+    L4Protocol: 'T',
+    DestPort: 443,
+    BytesSrcToDest: 1000,
+    BytesDestToSrc: 500,
+    SrcRegion: 'westeurope',
+    DestRegion: 'westeurope',
+    TargetResourceId: 'sub1/rg/hub',
+    SrcExpressRouteCircuit: 'sub1/rg/er1',
+    FlowType: 'InterVNet',
+  },
+  {
+    TimeGenerated: NOW - 3 * H,
+    SubType: 'FlowLog',
+    FaSchemaVersion: '3',
+    SrcSubnet: 'rg/hub/s1',
+    DestSubnet: 'rg/spoke1/app',
+    L4Protocol: 'T',
+    DestPort: 443,
+    BytesSrcToDest: 10,
+    BytesDestToSrc: 5,
+    SrcRegion: 'westeurope',
+    DestRegion: 'northeurope',
+    TargetResourceId: 'sub1/rg/hub',
+    FlowType: 'InterVNet',
+  },
+  {
+    TimeGenerated: NOW - 26 * H,
+    SubType: 'FlowLog',
+    FaSchemaVersion: '3',
+    SrcSubnet: 'rg/spoke2/db',
+    DestSubnet: null,
+    L4Protocol: 'U',
+    DestPort: 53,
+    BytesSrcToDest: 70,
+    BytesDestToSrc: 30,
+    SrcRegion: 'northeurope',
+    DestRegion: null,
+    TargetResourceId: 'sub1/rg/spoke2',
+    DestExpressRouteCircuit: 'sub1/rg/er1',
+    FlowType: 'ExternalPublic',
+  },
+  {
+    TimeGenerated: NOW - 40 * 24 * H,
+    SubType: 'FlowLog',
+    FaSchemaVersion: '3',
+    SrcSubnet: 'rg/hub/s1',
+    DestSubnet: 'rg/spoke1/app',
+    L4Protocol: 'T',
+    DestPort: 22,
+    BytesSrcToDest: 9,
+    BytesDestToSrc: 9,
+    SrcRegion: 'westeurope',
+    DestRegion: 'westeurope',
+    TargetResourceId: 'sub1/rg/hub',
+    FlowType: 'IntraVNet',
+  },
+  {
+    TimeGenerated: NOW - 1 * H,
+    SubType: 'StatusMessage',
+    FaSchemaVersion: '3',
+    SrcSubnet: 'rg/hub/s1',
+    DestSubnet: 'rg/spoke1/app',
+    L4Protocol: 'T',
+    DestPort: 443,
+    BytesSrcToDest: 1,
+    BytesDestToSrc: 1,
+    SrcRegion: 'westeurope',
+    DestRegion: 'westeurope',
+    TargetResourceId: 'sub1/rg/hub',
+  },
 ];
 
 const ipDetails: Row[] = [
@@ -30,15 +102,123 @@ const ipDetails: Row[] = [
 
 const ana: Row[] = [
   // FlowLog rows
-  { TimeGenerated: NOW - H, SubType_s: 'FlowLog', FlowType_s: 'ExternalPublic', SrcIP_s: '', SrcPublicIPs_s: '203.0.113.5|1|1|2|3|100|200 203.0.113.6|1|0|1|0|50|0', DestIP_s: '10.0.0.4', DestPublicIPs_s: '', NSGList_s: 'sub1/rg/nsg-web', NSGRule_s: 'UserRule_allow-https', DestPort_d: 443, L4Protocol_s: 'T', FlowStatus_s: 'A', Subscription1_g: 'sub1', NIC1_s: 'rg/nic-web', Subscription2_g: 'sub1', NIC2_s: 'rg/nic-web', AllowedOutFlows_d: 2, DeniedOutFlows_d: 1, AllowedInFlows_d: 3, DeniedInFlows_d: 0, L7Protocol_s: 'https', NSGRules_s: '0|allow-https|I|A|3', AllowedInFlows_d2: 0 },
-  { TimeGenerated: NOW - 2 * H, SubType_s: 'FlowLog', FlowType_s: 'MaliciousFlow', SrcIP_s: '', SrcPublicIPs_s: '198.51.100.7|1|0|1|0|60|0', DestIP_s: '10.0.0.4', DestPublicIPs_s: '', NSGList_s: 'sub1/rg/nsg-web', NSGRule_s: 'UserRule_allow-https', DestPort_d: 443, L4Protocol_s: 'T', FlowStatus_s: 'A', Subscription2_g: 'sub1', NIC2_s: 'rg/nic-web', AllowedInFlows_d: 1, DeniedInFlows_d: 0, L7Protocol_s: 'https', NSGRules_s: '0|allow-https|I|A|1' },
-  { TimeGenerated: NOW - 2 * H, SubType_s: 'FlowLog', FlowType_s: 'IntraVNet', SrcIP_s: '10.0.0.5', SrcPublicIPs_s: '', DestIP_s: '10.0.0.4', DestPublicIPs_s: '', NSGList_s: 'sub1/rg/nsg-web', NSGRule_s: 'DefaultRule_DenyAllInBound', DestPort_d: 22, L4Protocol_s: 'T', FlowStatus_s: 'D', Subscription1_g: 'sub1', NIC1_s: 'rg/nic-db', AllowedOutFlows_d: 0, DeniedOutFlows_d: 4, Subscription2_g: 'sub1', NIC2_s: 'rg/nic-web', DeniedInFlows_d: 4, AllowedInFlows_d: 0, L7Protocol_s: 'ssh' },
+  {
+    TimeGenerated: NOW - H,
+    SubType_s: 'FlowLog',
+    FlowType_s: 'ExternalPublic',
+    SrcIP_s: '',
+    SrcPublicIPs_s: '203.0.113.5|1|1|2|3|100|200 203.0.113.6|1|0|1|0|50|0',
+    DestIP_s: '10.0.0.4',
+    DestPublicIPs_s: '',
+    NSGList_s: 'sub1/rg/nsg-web',
+    NSGRule_s: 'UserRule_allow-https',
+    DestPort_d: 443,
+    L4Protocol_s: 'T',
+    FlowStatus_s: 'A',
+    Subscription1_g: 'sub1',
+    NIC1_s: 'rg/nic-web',
+    Subscription2_g: 'sub1',
+    NIC2_s: 'rg/nic-web',
+    AllowedOutFlows_d: 2,
+    DeniedOutFlows_d: 1,
+    AllowedInFlows_d: 3,
+    DeniedInFlows_d: 0,
+    L7Protocol_s: 'https',
+    NSGRules_s: '0|allow-https|I|A|3',
+    AllowedInFlows_d2: 0,
+  },
+  {
+    TimeGenerated: NOW - 2 * H,
+    SubType_s: 'FlowLog',
+    FlowType_s: 'MaliciousFlow',
+    SrcIP_s: '',
+    SrcPublicIPs_s: '198.51.100.7|1|0|1|0|60|0',
+    DestIP_s: '10.0.0.4',
+    DestPublicIPs_s: '',
+    NSGList_s: 'sub1/rg/nsg-web',
+    NSGRule_s: 'UserRule_allow-https',
+    DestPort_d: 443,
+    L4Protocol_s: 'T',
+    FlowStatus_s: 'A',
+    Subscription2_g: 'sub1',
+    NIC2_s: 'rg/nic-web',
+    AllowedInFlows_d: 1,
+    DeniedInFlows_d: 0,
+    L7Protocol_s: 'https',
+    NSGRules_s: '0|allow-https|I|A|1',
+  },
+  {
+    TimeGenerated: NOW - 2 * H,
+    SubType_s: 'FlowLog',
+    FlowType_s: 'IntraVNet',
+    SrcIP_s: '10.0.0.5',
+    SrcPublicIPs_s: '',
+    DestIP_s: '10.0.0.4',
+    DestPublicIPs_s: '',
+    NSGList_s: 'sub1/rg/nsg-web',
+    NSGRule_s: 'DefaultRule_DenyAllInBound',
+    DestPort_d: 22,
+    L4Protocol_s: 'T',
+    FlowStatus_s: 'D',
+    Subscription1_g: 'sub1',
+    NIC1_s: 'rg/nic-db',
+    AllowedOutFlows_d: 0,
+    DeniedOutFlows_d: 4,
+    Subscription2_g: 'sub1',
+    NIC2_s: 'rg/nic-web',
+    DeniedInFlows_d: 4,
+    AllowedInFlows_d: 0,
+    L7Protocol_s: 'ssh',
+  },
   // Topology + status rows for Q8
-  { TimeGenerated: NOW - H, SubType_s: 'StatusMessage', ComponentType_s: 'Topology', Status_s: 'Completed', Subscription_g: 'sub1', DiscoveryRegion_s: 'westeurope', TimeProcessed_t: NOW - 6 * H },
-  { TimeGenerated: NOW - H, SubType_s: 'StatusMessage', ComponentType_s: 'Topology', Status_s: 'Completed', Subscription_g: 'sub1', DiscoveryRegion_s: 'westeurope', TimeProcessed_t: NOW - 12 * H },
-  { TimeGenerated: NOW - H, SubType_s: 'Topology', ResourceType: 'NetworkInterface', Subscription_g: 'sub1', DiscoveryRegion_s: 'westeurope', TimeProcessed_t: NOW - 6 * H, Name_s: 'rg/nic-web', VirtualMachine_s: 'rg/vm-web' },
-  { TimeGenerated: NOW - H, SubType_s: 'Topology', ResourceType: 'NetworkInterface', Subscription_g: 'sub1', DiscoveryRegion_s: 'westeurope', TimeProcessed_t: NOW - 6 * H, Name_s: 'rg/nic-db', VirtualMachine_s: 'rg/vm-db' },
-  { TimeGenerated: NOW - H, SubType_s: 'Topology', ResourceType: 'NetworkInterface', Subscription_g: 'sub1', DiscoveryRegion_s: 'westeurope', TimeProcessed_t: NOW - 12 * H, Name_s: 'rg/nic-old', VirtualMachine_s: 'rg/vm-old' },
+  {
+    TimeGenerated: NOW - H,
+    SubType_s: 'StatusMessage',
+    ComponentType_s: 'Topology',
+    Status_s: 'Completed',
+    Subscription_g: 'sub1',
+    DiscoveryRegion_s: 'westeurope',
+    TimeProcessed_t: NOW - 6 * H,
+  },
+  {
+    TimeGenerated: NOW - H,
+    SubType_s: 'StatusMessage',
+    ComponentType_s: 'Topology',
+    Status_s: 'Completed',
+    Subscription_g: 'sub1',
+    DiscoveryRegion_s: 'westeurope',
+    TimeProcessed_t: NOW - 12 * H,
+  },
+  {
+    TimeGenerated: NOW - H,
+    SubType_s: 'Topology',
+    ResourceType: 'NetworkInterface',
+    Subscription_g: 'sub1',
+    DiscoveryRegion_s: 'westeurope',
+    TimeProcessed_t: NOW - 6 * H,
+    Name_s: 'rg/nic-web',
+    VirtualMachine_s: 'rg/vm-web',
+  },
+  {
+    TimeGenerated: NOW - H,
+    SubType_s: 'Topology',
+    ResourceType: 'NetworkInterface',
+    Subscription_g: 'sub1',
+    DiscoveryRegion_s: 'westeurope',
+    TimeProcessed_t: NOW - 6 * H,
+    Name_s: 'rg/nic-db',
+    VirtualMachine_s: 'rg/vm-db',
+  },
+  {
+    TimeGenerated: NOW - H,
+    SubType_s: 'Topology',
+    ResourceType: 'NetworkInterface',
+    Subscription_g: 'sub1',
+    DiscoveryRegion_s: 'westeurope',
+    TimeProcessed_t: NOW - 12 * H,
+    Name_s: 'rg/nic-old',
+    VirtualMachine_s: 'rg/vm-old',
+  },
 ];
 
 const data = { NTANetAnalytics: nta, NTAIpDetails: ipDetails, AzureNetworkAnalytics_CL: ana };
@@ -62,7 +242,9 @@ const cases: Case[] = [
 | where SubType == 'FlowLog' and FaSchemaVersion == '3' and TimeGenerated > ago(30d)
 | where isnotempty(SrcSubnet) and isnotempty(DestSubnet)
 | summarize TotalBytes=sum(BytesSrcToDest + BytesDestToSrc) by SrcSubnet, DestSubnet,L4Protocol,DestPort`,
-    sql: (d) => `SELECT SrcSubnet, DestSubnet, L4Protocol, DestPort, sum(BytesSrcToDest + BytesDestToSrc) FROM NTANetAnalytics
+    sql: (
+      d,
+    ) => `SELECT SrcSubnet, DestSubnet, L4Protocol, DestPort, sum(BytesSrcToDest + BytesDestToSrc) FROM NTANetAnalytics
       WHERE SubType = 'FlowLog' AND FaSchemaVersion = '3' AND TimeGenerated > ${ts(NOW - 30 * 24 * H, d)} AND SrcSubnet <> '' AND DestSubnet <> ''
       GROUP BY SrcSubnet, DestSubnet, L4Protocol, DestPort`,
   },
@@ -99,7 +281,8 @@ const cases: Case[] = [
 | where FlowType == "MaliciousFlow"
 | summarize count() by ThreatType
 | render piechart`,
-    sql: (d) => `SELECT ThreatType, count(*) FROM NTAIpDetails WHERE TimeGenerated > ${ts(NOW - 30 * 24 * H, d)} AND FlowType = 'MaliciousFlow' GROUP BY ThreatType`,
+    sql: (d) =>
+      `SELECT ThreatType, count(*) FROM NTAIpDetails WHERE TimeGenerated > ${ts(NOW - 30 * 24 * H, d)} AND FlowType = 'MaliciousFlow' GROUP BY ThreatType`,
   },
   {
     name: 'Q6 flows by NSG rule between IP pairs',
@@ -129,39 +312,7 @@ destIPs = iif(isempty(DestIP_s), split(DestPublicIPs_s," "), pack_array(DestIP_s
   {
     name: 'Q8 top talkers: flows per NIC and VM',
     ordered: true,
-    kql: `AzureNetworkAnalytics_CL
-| where SubType_s == 'StatusMessage' and ComponentType_s == 'Topology' and Status_s == 'Completed'
-| project Subscription_g, DiscoveryRegion_s, TimeProcessed_t
-| where isnotempty(Subscription_g) and isnotempty(DiscoveryRegion_s) and isnotempty(TimeProcessed_t)
-| summarize arg_max(TimeProcessed_t, *) by Subscription_g
-| project Subscription_g, DiscoveryRegion_s, TimeProcessed_t
-| join kind = inner
-(
-    AzureNetworkAnalytics_CL
-    | where SubType_s == 'Topology' and ResourceType == 'NetworkInterface'
-)
-on Subscription_g,DiscoveryRegion_s, TimeProcessed_t
-| project Subscription_g, Name_s, VMName = VirtualMachine_s
-| join kind = leftouter
-(
-    AzureNetworkAnalytics_CL
-    | where SubType_s == 'FlowLog' and not(isempty(NIC1_s))
-    | summarize AllowedOutFlows = sum(AllowedOutFlows_d), DeniedOutFlows = sum(DeniedOutFlows_d) by Subscription_g = Subscription1_g, Name_s = NIC1_s
-)
-on Subscription_g, Name_s 
-| project-away Subscription_g1, Name_s1
-| join kind = leftouter
-(
-    AzureNetworkAnalytics_CL
-    | where SubType_s == 'FlowLog' and not(isempty(NIC2_s))
-    | summarize AllowedInFlows = sum(AllowedInFlows_d), DeniedInFlows = sum(DeniedInFlows_d) by Subscription_g = Subscription2_g, Name_s = NIC2_s
-) on Subscription_g, Name_s
-| project-away Subscription_g1, Name_s1
-| extend NICRGandName = split(Name_s, '/'), VMRGandName = split(VMName, '/')
-| extend NICResourceId = strcat('/subscriptions/', Subscription_g, '/resourceGroups/', NICRGandName[0], '/providers/Microsoft.Network/networkInterfaces/', NICRGandName[1]), 
-            VMResourceId = strcat('/subscriptions/', Subscription_g, '/resourceGroups/', VMRGandName[0], '/providers/Microsoft.Compute/virtualMachines/', VMRGandName[1])
-| project NICResourceId, VMResourceId, AllowedOutFlows, DeniedOutFlows, AllowedInFlows, DeniedInFlows
-| sort by AllowedOutFlows + DeniedOutFlows + AllowedInFlows + DeniedInFlows desc nulls last`,
+    kql: SECTION9_Q8,
     // Written as directly as each engine allows (ClickHouse 18.16 joins only through USING).
     sql: (d) => {
       const latest = `SELECT Subscription_g AS sub, max(TimeProcessed_t) AS tp FROM AzureNetworkAnalytics_CL WHERE SubType_s = 'StatusMessage' AND ComponentType_s = 'Topology' AND Status_s = 'Completed' GROUP BY Subscription_g`;
@@ -191,14 +342,19 @@ on Subscription_g, Name_s
 AzureNetworkAnalytics_CL
 | where FlowType_s == "MaliciousFlow" and AllowedInFlows_d >= 1
 | project TimeGenerated, FlowType = FlowType_s, IpAddress = SrcIP_s, DestinationIpAddress = DestIP_s, DestinationPort = DestPort_d, Protocol = L7Protocol_s, NSGRuleMatched = NSGRules_s, InboundFlowCount = AllowedInFlows_d`,
-    sql: () => `SELECT TimeGenerated, FlowType_s, SrcIP_s, DestIP_s, DestPort_d, L7Protocol_s, NSGRules_s, AllowedInFlows_d FROM AzureNetworkAnalytics_CL WHERE FlowType_s = 'MaliciousFlow' AND AllowedInFlows_d >= 1`,
+    sql: () =>
+      `SELECT TimeGenerated, FlowType_s, SrcIP_s, DestIP_s, DestPort_d, L7Protocol_s, NSGRules_s, AllowedInFlows_d FROM AzureNetworkAnalytics_CL WHERE FlowType_s = 'MaliciousFlow' AND AllowedInFlows_d >= 1`,
   },
 ];
 
 /** Hand-written SQL reads strings as Kusto does: absent = ''. The fixtures store '' for absent strings. */
 function withEmptyStrings(rows: Row[], table: string): Row[] {
   const t = defaultSchema.tables.find((x) => x.name === table)!;
-  return rows.map((r) => Object.fromEntries(t.columns.map((c) => [c.name, c.type === 'string' ? (r[c.name] ?? '') : (r[c.name] ?? null)])));
+  return rows.map((r) =>
+    Object.fromEntries(
+      t.columns.map((c) => [c.name, c.type === 'string' ? (r[c.name] ?? '') : (r[c.name] ?? null)]),
+    ),
+  );
 }
 
 let duck: DuckDBConnection;
