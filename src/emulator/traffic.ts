@@ -11,7 +11,15 @@
  * tests); both come from the same generators, so they draw the same numbers.
  */
 import type { Scenario } from '../model/index.js';
-import { addressNumberIn, numberToIpv4, parsedPrefix, type EmuNetwork, type EmuNic, type Endpoint, type EndpointSet } from './network.js';
+import {
+  addressNumberIn,
+  numberToIpv4,
+  parsedPrefix,
+  type EmuNetwork,
+  type EmuNic,
+  type Endpoint,
+  type EndpointSet,
+} from './network.js';
 import { prngFor, type Prng } from './prng.js';
 import { ENCRYPTION_NOISE_VALUE, type FlowKind } from './recorder.js';
 
@@ -128,7 +136,8 @@ export function createEndpointTable(): EndpointTable {
       let id = bySample.get(k);
       if (id === undefined) {
         const p = parsedPrefix(prefix);
-        if (typeof p === 'string') id = add({ kind: 'external', ip: p, label, azure, sampled: true }, false, 0, 0);
+        if (typeof p === 'string')
+          id = add({ kind: 'external', ip: p, label, azure, sampled: true }, false, 0, 0);
         else {
           const first = p.size <= 2 ? p.start : p.start + 1;
           const last = p.size <= 2 ? p.start + p.size - 1 : p.start + p.size - 2;
@@ -250,7 +259,9 @@ function endpointPicker(set: EndpointSet, table: EndpointTable): (rand: () => nu
     };
   }
   const ids = host.addresses.map((a) =>
-    a.includes('/') ? table.sampledId(a, host.label, host.azure) : table.fixedId({ kind: 'external', ip: a, label: host.label, azure: host.azure }),
+    a.includes('/')
+      ? table.sampledId(a, host.label, host.azure)
+      : table.fixedId({ kind: 'external', ip: a, label: host.label, azure: host.azure }),
   );
   const prefixes = host.addresses.map((a) => (a.includes('/') ? parsedPrefix(a) : a));
   return (rand, out) => {
@@ -261,66 +272,31 @@ function endpointPicker(set: EndpointSet, table: EndpointTable): (rand: () => nu
   };
 }
 
-export function buildConnectionSources(net: EmuNetwork, seed: number, startMs: number, endMs: number): ConnectionSources {
+export function buildConnectionSources(
+  net: EmuNetwork,
+  seed: number,
+  startMs: number,
+  endMs: number,
+): ConnectionSources {
   const scenario: Scenario = net.scenario;
   const table = createEndpointTable();
   const sources: BatchSource[] = [];
   const pickA: Pick = { id: 0, ip: 0 };
   const pickB: Pick = { id: 0, ip: 0 };
 
-  scenario.traffic.forEach((p, i) => {
-    const where = `traffic[${i}]`;
-    const from = endpointPicker(net.resolve(p.from, `${where}.from`), table);
-    const to = endpointPicker(net.resolve(p.to, `${where}.to`), table);
-    const protocol = PROTOCOLS[p.protocol];
-    const pStart = startMs + p.start * 1000;
-    const pEnd = p.duration === undefined ? endMs : Math.min(endMs, pStart + p.duration * 1000);
-    const firstMinute = Math.floor((pStart - startMs) / 60_000);
-    const sourceIdx = sources.length;
-    const labelHead = `traffic:${p.name}:`;
-    sources.push({
-      name: p.name,
-      label: `traffic:${p.name}`,
-      generate(m, minuteStartMs, out) {
-        const winStart = Math.max(minuteStartMs, pStart);
-        const winEnd = Math.min(minuteStartMs + START_WINDOW_MS, pEnd);
-        if (winEnd <= winStart) return;
-        const n = countInMinute(p.connectionsPerMinute, m - firstMinute);
-        if (n === 0) return;
-        const rand = prngFor(seed, labelHead + m);
-        for (let k = 0; k < n; k++) {
-          from(rand.next, pickA);
-          to(rand.next, pickB);
-          const srcPort = protocol === 1 ? 0 : p.sourcePorts ? pickPort(p.sourcePorts, rand) : ephemeral(rand);
-          const dstPort = protocol === 1 ? 0 : pickPort(p.ports, rand);
-          const r = addRow(out);
-          out.source[r] = sourceIdx;
-          out.srcEp[r] = pickA.id;
-          out.srcIp[r] = pickA.ip;
-          out.dstEp[r] = pickB.id;
-          out.dstIp[r] = pickB.ip;
-          out.srcPort[r] = srcPort;
-          out.dstPort[r] = dstPort;
-          out.protocol[r] = protocol;
-          out.kind[r] = KIND_NORMAL;
-          out.startMs[r] = winStart + Math.floor(rand.next() * (winEnd - winStart));
-          out.durationMs[r] = p.sessionSeconds * 1000;
-          out.ppsF[r] = p.packetsPerSecond.forward;
-          out.ppsR[r] = p.packetsPerSecond.reverse;
-          out.bpsF[r] = p.bytesPerSecond.forward;
-          out.bpsR[r] = p.bytesPerSecond.reverse;
-        }
-      },
-    });
-  });
-
-  const g = scenario.generators;
-  const publicNics = net.nics.filter((n) => n.publicIp !== undefined);
-  const nicEndpoint = (nic: EmuNic): Endpoint => ({ kind: 'nic', ip: nic.ip, nic });
-
   /** Fills everything but the addresses, ports and timing; returns the row. */
   type Shape = { protocol: number; kind: number; ppsF: number; ppsR: number; bpsF: number; bpsR: number };
-  const row = (out: ConnBatch, sourceIdx: number, shape: Shape, src: Pick, dst: Pick, srcPort: number, dstPort: number, start: number, duration: number) => {
+  const row = (
+    out: ConnBatch,
+    sourceIdx: number,
+    shape: Shape,
+    src: Pick,
+    dst: Pick,
+    srcPort: number,
+    dstPort: number,
+    start: number,
+    duration: number,
+  ) => {
     const r = addRow(out);
     out.source[r] = sourceIdx;
     out.srcEp[r] = src.id;
@@ -338,6 +314,51 @@ export function buildConnectionSources(net: EmuNetwork, seed: number, startMs: n
     out.bpsF[r] = shape.bpsF;
     out.bpsR[r] = shape.bpsR;
   };
+  scenario.traffic.forEach((p, i) => {
+    const where = `traffic[${i}]`;
+    const from = endpointPicker(net.resolve(p.from, `${where}.from`), table);
+    const to = endpointPicker(net.resolve(p.to, `${where}.to`), table);
+    const protocol = PROTOCOLS[p.protocol];
+    const pStart = startMs + p.start * 1000;
+    const pEnd = p.duration === undefined ? endMs : Math.min(endMs, pStart + p.duration * 1000);
+    const firstMinute = Math.floor((pStart - startMs) / 60_000);
+    const sourceIdx = sources.length;
+    const labelHead = `traffic:${p.name}:`;
+    const shape: Shape = {
+      protocol,
+      kind: KIND_NORMAL,
+      ppsF: p.packetsPerSecond.forward,
+      ppsR: p.packetsPerSecond.reverse,
+      bpsF: p.bytesPerSecond.forward,
+      bpsR: p.bytesPerSecond.reverse,
+    };
+    sources.push({
+      name: p.name,
+      label: `traffic:${p.name}`,
+      generate(m, minuteStartMs, out) {
+        const winStart = Math.max(minuteStartMs, pStart);
+        const winEnd = Math.min(minuteStartMs + START_WINDOW_MS, pEnd);
+        if (winEnd <= winStart) return;
+        const n = countInMinute(p.connectionsPerMinute, m - firstMinute);
+        if (n === 0) return;
+        const rand = prngFor(seed, labelHead + m);
+        for (let k = 0; k < n; k++) {
+          from(rand.next, pickA);
+          to(rand.next, pickB);
+          const srcPort =
+            protocol === 1 ? 0 : p.sourcePorts ? pickPort(p.sourcePorts, rand) : ephemeral(rand);
+          const dstPort = protocol === 1 ? 0 : pickPort(p.ports, rand);
+          const start = winStart + Math.floor(rand.next() * (winEnd - winStart));
+          row(out, sourceIdx, shape, pickA, pickB, srcPort, dstPort, start, p.sessionSeconds * 1000);
+        }
+      },
+    });
+  });
+
+  const g = scenario.generators;
+  const publicNics = net.nics.filter((n) => n.publicIp !== undefined);
+  const nicEndpoint = (nic: EmuNic): Endpoint => ({ kind: 'nic', ip: nic.ip, nic });
+
   /** An address drawn from one of `prefixes` (as the generators' `external()` draws it). */
   const externalPicker = (prefixes: readonly string[], azure: boolean, label: string) => {
     const ids = prefixes.map((p) => table.sampledId(p, label, azure));
@@ -349,7 +370,12 @@ export function buildConnectionSources(net: EmuNetwork, seed: number, startMs: n
       out.ip = typeof p === 'string' ? 0 : addressNumberIn(p, rand.next);
     };
   };
-  const perTarget = (label: string, targets: readonly Endpoint[], perMinute: number, make: (target: Pick, rand: Prng, minuteStartMs: number, out: ConnBatch, sourceIdx: number) => void) => {
+  const perTarget = (
+    label: string,
+    targets: readonly Endpoint[],
+    perMinute: number,
+    make: (target: Pick, rand: Prng, minuteStartMs: number, out: ConnBatch, sourceIdx: number) => void,
+  ) => {
     const sourceIdx = sources.length;
     const picks: Pick[] = targets.map((t) => ({ id: table.fixedId(t), ip: 0 }));
     const labelHead = `${label}:`;
@@ -364,7 +390,8 @@ export function buildConnectionSources(net: EmuNetwork, seed: number, startMs: n
       },
     });
   };
-  const startIn = (rand: Prng, minuteStartMs: number) => minuteStartMs + Math.floor(rand.next() * START_WINDOW_MS);
+  const startIn = (rand: Prng, minuteStartMs: number) =>
+    minuteStartMs + Math.floor(rand.next() * START_WINDOW_MS);
 
   if (g.internetScanners?.enabled) {
     const s = g.internetScanners;
@@ -437,12 +464,17 @@ export function buildConnectionSources(net: EmuNetwork, seed: number, startMs: n
     const encrypted = net.nics.filter((n) => n.vnet.encryption?.enabled);
     const ext = externalPicker(e.sourcePrefixes, true, 'azure-internal');
     const shape: Shape = { protocol: 6, kind: KIND_ENCRYPTION_NOISE, ppsF: 1, ppsR: 0, bpsF: 60, bpsR: 0 };
-    perTarget('encryptionNoise', (encrypted.length ? encrypted : net.nics).map(nicEndpoint), e.perMinute, (dst, rand, ms, out, si) => {
-      ext(rand, pickA);
-      const sp = ephemeral(rand);
-      const dp = rand.int(1024, 65535);
-      row(out, si, shape, pickA, dst, sp, dp, startIn(rand, ms), 1000);
-    });
+    perTarget(
+      'encryptionNoise',
+      (encrypted.length ? encrypted : net.nics).map(nicEndpoint),
+      e.perMinute,
+      (dst, rand, ms, out, si) => {
+        ext(rand, pickA);
+        const sp = ephemeral(rand);
+        const dp = rand.int(1024, 65535);
+        row(out, si, shape, pickA, dst, sp, dp, startIn(rand, ms), 1000);
+      },
+    );
   }
   return { sources, endpoints: table };
 }
@@ -470,7 +502,12 @@ export function connectionAt(b: ConnBatch, r: number, cs: ConnectionSources): Co
 }
 
 /** The scenario's traffic as connection objects, minute by minute (same connections as the engine's). */
-export function buildTrafficSources(net: EmuNetwork, seed: number, startMs: number, endMs: number): TrafficSource[] {
+export function buildTrafficSources(
+  net: EmuNetwork,
+  seed: number,
+  startMs: number,
+  endMs: number,
+): TrafficSource[] {
   const cs = buildConnectionSources(net, seed, startMs, endMs);
   const batch = createConnBatch(64);
   return cs.sources.map((s) => ({
