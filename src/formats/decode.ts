@@ -24,14 +24,25 @@ import { FlowLogFormatError } from '../errors.js';
 import { allocateFlowBatch, capacityOf, NULL_REF, type FlowBatch } from './flowbatch.js';
 import type { FlowLogRecord } from './records.js';
 import {
+  COLON,
+  COMMA,
   FALLBACK,
+  LBRACE,
+  LBRACKET,
   NEED_MORE,
+  QUOTE,
+  RBRACE,
+  RBRACKET,
   describeByte,
+  expectByte,
   isMalformed,
   malformed,
   parseEnd,
   parseValue,
+  scanString,
   skipValue,
+  skipWs,
+  stringHasEscape,
   stringValue,
   type JsonValue,
   type Malformed,
@@ -153,56 +164,6 @@ const enum State {
 const FAMILY_NONE = 0;
 const FAMILY_VNET = 4;
 const FAMILY_NSG = 1;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
-
-// Local copies of the JSON helpers used per key and per record: module bindings cost a call each
-// under some loaders (tsx), and these run often enough for that to show.
-function skipWs(b: Uint8Array, p: number, n: number): number {
-  while (p < n) {
-    const c = b[p];
-    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
-    else return p;
-  }
-  throw NEED_MORE;
-}
-
-/** Whether the last string `scanString` scanned contains an escape. */
-let stringHasEscape = false;
-
-function scanString(b: Uint8Array, p: number, n: number): number {
-  if (b[p] !== QUOTE) throw malformed(`expected a string, found ${describeByte(b[p])}`, p);
-  p++;
-  let escaped = false;
-  while (p < n) {
-    const c = b[p];
-    if (c === QUOTE) {
-      stringHasEscape = escaped;
-      return p + 1;
-    }
-    if (c === BACKSLASH) {
-      escaped = true;
-      p += 2;
-      continue;
-    }
-    if (c < 0x20) throw malformed('control character inside a string', p);
-    p++;
-  }
-  throw NEED_MORE;
-}
-
-function expectByte(b: Uint8Array, p: number, n: number, ch: number, what: string): number {
-  p = skipWs(b, p, n);
-  if (b[p] !== ch) throw malformed(`expected ${what}, found ${describeByte(b[p])}`, p);
-  return p + 1;
-}
 
 const EMPTY = new Uint8Array(0);
 
