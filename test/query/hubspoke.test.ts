@@ -6,7 +6,7 @@ import { decodeBuffer, HEAD_BLOCK, TAIL_BLOCK } from '../../src/formats/index.js
 import { loadScenario } from '../../src/model/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { KqlError, runKql, schemaFromStore, normalizeValue, type KqlSchema } from '../../src/query/index.js';
-import { SECTION9_Q8 } from './section9-q8.js';
+import { SECTION9_KQL } from './section9-queries.js';
 
 /**
  * §9 queries on emulated examples/hub-spoke.yaml traffic, through the real pipeline (emulator →
@@ -77,56 +77,32 @@ interface Case {
 const cases: Case[] = [
   {
     name: 'Q1 subnets that exchange traffic',
-    kql: `NTANetAnalytics
-| where SubType == 'FlowLog' and FaSchemaVersion == '3' and TimeGenerated > ago(30d)
-| where isnotempty(SrcSubnet) and isnotempty(DestSubnet)
-| summarize TotalBytes=sum(BytesSrcToDest + BytesDestToSrc) by SrcSubnet, DestSubnet,L4Protocol,DestPort`,
+    kql: SECTION9_KQL.Q1,
     sql: () => `SELECT SrcSubnet, DestSubnet, L4Protocol, DestPort, CAST(sum(BytesSrcToDest + BytesDestToSrc) AS BIGINT) FROM NTANetAnalytics
       WHERE SubType = 'FlowLog' AND FaSchemaVersion = '3' AND TimeGenerated > ${ts(nowMs - 30 * 86_400_000)} AND SrcSubnet <> '' AND DestSubnet <> ''
       GROUP BY SrcSubnet, DestSubnet, L4Protocol, DestPort`,
   },
   {
     name: 'Q2 cross-region traffic',
-    kql: `NTANetAnalytics
-| where TimeGenerated > ago(30d)
-| project SrcRegion, DestRegion, BytesDestToSrc, BytesSrcToDest
-| where isnotempty(SrcRegion) and isnotempty(DestRegion)
-| summarize TransferredBytes=sum(BytesDestToSrc+BytesSrcToDest) by SrcRegion, DestRegion`,
+    kql: SECTION9_KQL.Q2,
     sql: () => `SELECT SrcRegion, DestRegion, CAST(sum(BytesDestToSrc + BytesSrcToDest) AS BIGINT) FROM NTANetAnalytics
       WHERE TimeGenerated > ${ts(nowMs - 30 * 86_400_000)} AND SrcRegion <> '' AND DestRegion <> '' GROUP BY SrcRegion, DestRegion`,
   },
   {
     name: 'Q4 ExpressRoute traffic per day',
-    kql: `NTANetAnalytics
-| where SubType == 'FlowLog' and TimeGenerated > ago(30d)
-| where isnotnull(SrcExpressRouteCircuit) or isnotnull(DestExpressRouteCircuit)
-| extend TargetResourceName = tostring(split(TargetResourceId, "/")[2])
-| summarize TotalBytes=sum(BytesSrcToDest + BytesDestToSrc) by TargetResourceName, bin(TimeGenerated, 1d)
-| render columnchart`,
+    kql: SECTION9_KQL.Q4,
     sql: () => `SELECT coalesce(split_part(TargetResourceId, '/', 3), ''), date_trunc('day', TimeGenerated), CAST(sum(BytesSrcToDest + BytesDestToSrc) AS BIGINT)
       FROM NTANetAnalytics WHERE SubType = 'FlowLog' AND TimeGenerated > ${ts(nowMs - 30 * 86_400_000)} GROUP BY 1, 2`,
   },
   {
     name: 'Q5 malicious IPs by threat type',
-    kql: `NTAIpDetails
-| where TimeGenerated > ago(30d)
-| where FlowType == "MaliciousFlow"
-| summarize count() by ThreatType
-| render piechart`,
+    kql: SECTION9_KQL.Q5,
     sql: () =>
       `SELECT ThreatType, count(*) FROM NTAIpDetails WHERE TimeGenerated > ${ts(nowMs - 30 * 86_400_000)} AND FlowType = 'MaliciousFlow' GROUP BY ThreatType`,
   },
   {
     name: 'Q6 flows by NSG rule between IP pairs',
-    kql: `let startTime = ago(1d); let endTime = now();
-AzureNetworkAnalytics_CL
-| where SubType_s == "FlowLog" and TimeGenerated between (startTime .. endTime)
-| extend sourceIPs = iif(isempty(SrcIP_s), split(SrcPublicIPs_s," "), pack_array(SrcIP_s)),
-destIPs = iif(isempty(DestIP_s), split(DestPublicIPs_s," "), pack_array(DestIP_s))
-| mvexpand SourceIp = sourceIPs to typeof(string)
-| mvexpand DestIp = destIPs to typeof(string)
-| project SourceIp = tostring(split(SourceIp, "|")[0]), DestIp = tostring(split(DestIp, "|")[0]), NSGList_s, NSGRule_s, DestPort_d, L4Protocol_s, FlowStatus_s 
-| summarize DestPorts= makeset(DestPort_d) by SourceIp, DestIp, NSGList_s, NSGRule_s, L4Protocol_s, FlowStatus_s`,
+    kql: SECTION9_KQL.Q6,
     sql: () => `SELECT split_part(s, '|', 1) AS SourceIp, split_part(t, '|', 1) AS DestIp, NSGList_s, NSGRule_s, L4Protocol_s, FlowStatus_s, list_sort(list(DISTINCT DestPort_d))
            FROM (SELECT *, unnest(CASE WHEN coalesce(SrcIP_s, '') = '' THEN string_split(coalesce(SrcPublicIPs_s, ''), ' ') ELSE [SrcIP_s] END) AS s FROM AzureNetworkAnalytics_CL
                  WHERE SubType_s = 'FlowLog' AND TimeGenerated BETWEEN ${ts(nowMs - 86_400_000)} AND ${ts(nowMs)}) AS a,
@@ -135,9 +111,7 @@ destIPs = iif(isempty(DestIP_s), split(DestPublicIPs_s," "), pack_array(DestIP_s
   },
   {
     name: 'Q11 allowed inbound malicious flows',
-    kql: `AzureNetworkAnalytics_CL
-| where FlowType_s == "MaliciousFlow" and AllowedInFlows_d >= 1
-| project TimeGenerated, FlowType = FlowType_s, IpAddress = SrcIP_s, DestinationIpAddress = DestIP_s, DestinationPort = DestPort_d, Protocol = L7Protocol_s, NSGRuleMatched = NSGRules_s, InboundFlowCount = AllowedInFlows_d`,
+    kql: SECTION9_KQL.Q11,
     sql: () => `SELECT TimeGenerated, FlowType_s, SrcIP_s, DestIP_s, DestPort_d, L7Protocol_s, NSGRules_s, AllowedInFlows_d FROM AzureNetworkAnalytics_CL
       WHERE FlowType_s = 'MaliciousFlow' AND AllowedInFlows_d >= 1`,
   },
@@ -146,7 +120,7 @@ destIPs = iif(isempty(DestIP_s), split(DestPublicIPs_s," "), pack_array(DestIP_s
 const canon = (rows: unknown[][]) =>
   rows.map((r) => JSON.stringify(r.map((v) => normalizeValue(v, undefined)))).sort();
 
-const Q8 = SECTION9_Q8;
+const Q8 = SECTION9_KQL.Q8;
 
 /**
  * Why Q8 cannot run on our data: its first half reads Traffic Analytics' `StatusMessage` and

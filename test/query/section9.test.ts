@@ -3,7 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { defaultSchema, planToSql, translateKqlToPlan } from '../../src/query/kql/index.js';
 import { chQuery, chWithTables, duckQuery, duckWithTables, type Row } from './support.js';
 import { startClickHouse, type ClickHouseServer } from './support-clickhouse.js';
-import { SECTION9_Q8 } from './section9-q8.js';
+import { SECTION9_KQL } from './section9-queries.js';
 
 /**
  * The KQL examples of traffic-analytics-spec.md §9 (Q1, Q2, Q4, Q5, Q6, Q8, Q11), verbatim except
@@ -238,10 +238,7 @@ interface Case {
 const cases: Case[] = [
   {
     name: 'Q1 subnets that exchange traffic',
-    kql: `NTANetAnalytics
-| where SubType == 'FlowLog' and FaSchemaVersion == '3' and TimeGenerated > ago(30d)
-| where isnotempty(SrcSubnet) and isnotempty(DestSubnet)
-| summarize TotalBytes=sum(BytesSrcToDest + BytesDestToSrc) by SrcSubnet, DestSubnet,L4Protocol,DestPort`,
+    kql: SECTION9_KQL.Q1,
     sql: (
       d,
     ) => `SELECT SrcSubnet, DestSubnet, L4Protocol, DestPort, sum(BytesSrcToDest + BytesDestToSrc) FROM NTANetAnalytics
@@ -250,22 +247,13 @@ const cases: Case[] = [
   },
   {
     name: 'Q2 cross-region traffic',
-    kql: `NTANetAnalytics
-| where TimeGenerated > ago(30d)
-| project SrcRegion, DestRegion, BytesDestToSrc, BytesSrcToDest
-| where isnotempty(SrcRegion) and isnotempty(DestRegion)
-| summarize TransferredBytes=sum(BytesDestToSrc+BytesSrcToDest) by SrcRegion, DestRegion`,
+    kql: SECTION9_KQL.Q2,
     sql: (d) => `SELECT SrcRegion, DestRegion, sum(BytesDestToSrc + BytesSrcToDest) FROM NTANetAnalytics
       WHERE TimeGenerated > ${ts(NOW - 30 * 24 * H, d)} AND SrcRegion <> '' AND DestRegion <> '' GROUP BY SrcRegion, DestRegion`,
   },
   {
     name: 'Q4 ExpressRoute traffic per day',
-    kql: `NTANetAnalytics
-| where SubType == 'FlowLog' and TimeGenerated > ago(30d)
-| where isnotnull(SrcExpressRouteCircuit) or isnotnull(DestExpressRouteCircuit)
-| extend TargetResourceName = tostring(split(TargetResourceId, "/")[2])
-| summarize TotalBytes=sum(BytesSrcToDest + BytesDestToSrc) by TargetResourceName, bin(TimeGenerated, 1d)
-| render columnchart`,
+    kql: SECTION9_KQL.Q4,
     // isnotnull() of a Kusto string is always true, so every FlowLog row of the window counts.
     sql: (d) =>
       d === 'duckdb'
@@ -276,25 +264,13 @@ const cases: Case[] = [
   },
   {
     name: 'Q5 malicious IPs by threat type',
-    kql: `NTAIpDetails
-| where TimeGenerated > ago(30d)
-| where FlowType == "MaliciousFlow"
-| summarize count() by ThreatType
-| render piechart`,
+    kql: SECTION9_KQL.Q5,
     sql: (d) =>
       `SELECT ThreatType, count(*) FROM NTAIpDetails WHERE TimeGenerated > ${ts(NOW - 30 * 24 * H, d)} AND FlowType = 'MaliciousFlow' GROUP BY ThreatType`,
   },
   {
     name: 'Q6 flows by NSG rule between IP pairs',
-    kql: `let startTime = ago(1d); let endTime = now();
-AzureNetworkAnalytics_CL
-| where SubType_s == "FlowLog" and TimeGenerated between (startTime .. endTime)
-| extend sourceIPs = iif(isempty(SrcIP_s), split(SrcPublicIPs_s," "), pack_array(SrcIP_s)),
-destIPs = iif(isempty(DestIP_s), split(DestPublicIPs_s," "), pack_array(DestIP_s))
-| mvexpand SourceIp = sourceIPs to typeof(string)
-| mvexpand DestIp = destIPs to typeof(string)
-| project SourceIp = tostring(split(SourceIp, "|")[0]), DestIp = tostring(split(DestIp, "|")[0]), NSGList_s, NSGRule_s, DestPort_d, L4Protocol_s, FlowStatus_s 
-| summarize DestPorts= makeset(DestPort_d) by SourceIp, DestIp, NSGList_s, NSGRule_s, L4Protocol_s, FlowStatus_s`,
+    kql: SECTION9_KQL.Q6,
     sql: (d) =>
       d === 'duckdb'
         ? `SELECT split_part(s, '|', 1) AS SourceIp, split_part(t, '|', 1) AS DestIp, NSGList_s, NSGRule_s, L4Protocol_s, FlowStatus_s, list_sort(list(DISTINCT DestPort_d))
@@ -312,7 +288,7 @@ destIPs = iif(isempty(DestIP_s), split(DestPublicIPs_s," "), pack_array(DestIP_s
   {
     name: 'Q8 top talkers: flows per NIC and VM',
     ordered: true,
-    kql: SECTION9_Q8,
+    kql: SECTION9_KQL.Q8,
     // Written as directly as each engine allows (ClickHouse 18.16 joins only through USING).
     sql: (d) => {
       const latest = `SELECT Subscription_g AS sub, max(TimeProcessed_t) AS tp FROM AzureNetworkAnalytics_CL WHERE SubType_s = 'StatusMessage' AND ComponentType_s = 'Topology' AND Status_s = 'Completed' GROUP BY Subscription_g`;
@@ -338,10 +314,7 @@ destIPs = iif(isempty(DestIP_s), split(DestPublicIPs_s," "), pack_array(DestIP_s
   },
   {
     name: 'Q11 allowed inbound malicious flows',
-    kql: `// Allowed inbound malicious flows
-AzureNetworkAnalytics_CL
-| where FlowType_s == "MaliciousFlow" and AllowedInFlows_d >= 1
-| project TimeGenerated, FlowType = FlowType_s, IpAddress = SrcIP_s, DestinationIpAddress = DestIP_s, DestinationPort = DestPort_d, Protocol = L7Protocol_s, NSGRuleMatched = NSGRules_s, InboundFlowCount = AllowedInFlows_d`,
+    kql: SECTION9_KQL.Q11,
     sql: () =>
       `SELECT TimeGenerated, FlowType_s, SrcIP_s, DestIP_s, DestPort_d, L7Protocol_s, NSGRules_s, AllowedInFlows_d FROM AzureNetworkAnalytics_CL WHERE FlowType_s = 'MaliciousFlow' AND AllowedInFlows_d >= 1`,
   },
