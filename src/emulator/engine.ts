@@ -487,7 +487,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       encryption: d.encryption,
       vnetTail: constantBytes(`${protocol},${d.direction},`),
       encBytes: constantBytes(`,${d.encryption},`),
-      nsgTail: constantBytes(`${protocol === 6 ? 'T' : protocol === 17 ? 'U' : protocol},${d.direction},${d.allowed ? 'A' : 'D'}`),
+      nsgTail: constantBytes(
+        `${protocol === 6 ? 'T' : protocol === 17 ? 'U' : protocol},${d.direction},${d.allowed ? 'A' : 'D'}`,
+      ),
     };
     id = sideTpls.length;
     sideTpls.push(tpl);
@@ -546,6 +548,18 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   const protoCode = (p: number) => (p === 6 ? 0 : p === 17 ? 1 : p === 1 ? 2 : 3);
 
   const batch = createConnBatch(4096);
+  /**
+   * A few recent decisions per source, checked before the decision cache's nested maps: a source
+   * mostly repeats a handful of (source endpoint, destination endpoint, key) triples. Holds only
+   * entries of the decision cache, so hits return the same decision the cache would.
+   */
+  const memoSrc = new Int32Array(sources.length * MEMO_WAYS);
+  const memoDst = new Int32Array(sources.length * MEMO_WAYS);
+  const memoKey = new Int32Array(sources.length * MEMO_WAYS).fill(-1);
+  const memoDecided: (Decided | undefined)[] = new Array<Decided | undefined>(
+    sources.length * MEMO_WAYS,
+  ).fill(undefined);
+  const memoNext = new Uint8Array(sources.length);
 
   /** Records C/E counters and emits the tuples of one session event. */
   const collect = (s: number, st: number, ts: number, p1: number, b1: number, p2: number, b2: number) => {
@@ -1001,8 +1015,10 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     // A decision made before the NSG flow log retirement must not be reused after it.
     const straddlesRetirement =
       retirementMs !== null && retirementMs > minuteStartMs && retirementMs < minuteStartMs + 60_000;
-    if (retirementMs !== null && retirementMs > minuteStartMs - 60_000 && retirementMs <= minuteStartMs)
+    if (retirementMs !== null && retirementMs > minuteStartMs - 60_000 && retirementMs <= minuteStartMs) {
       decisionCache = [];
+      memoKey.fill(-1);
+    }
 
     const due = buckets.get(m) ?? [];
     buckets.delete(m);
@@ -1013,7 +1029,8 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     const orderRand = prngFor(seed, `order:${m}`);
     const keyed = cacheable && !straddlesRetirement;
     let connections = 0;
-    for (const source of sources) {
+    for (let si = 0; si < sources.length; si++) {
+      const source = sources[si];
       batch.n = 0;
       source.generate(m, minuteStartMs, batch);
       connections += batch.n;
@@ -1025,12 +1042,23 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
         let d: Decided | undefined;
         let byKey: Map<number, Decided> | undefined;
         const key = (portKey(batch.dstPort[r]) * 4 + protoCode(protocol)) * 3 + kind;
+        const memoBase = si * MEMO_WAYS;
+        let memoHit = false;
         if (keyed && cacheableEp(srcEp) && cacheableEp(dstEp)) {
-          let byDst = decisionCache[srcEp];
-          if (byDst === undefined) decisionCache[srcEp] = byDst = new Map();
-          byKey = byDst.get(dstEp);
-          if (byKey === undefined) byDst.set(dstEp, (byKey = new Map()));
-          d = byKey.get(key);
+          for (let w = memoBase; w < memoBase + MEMO_WAYS; w++) {
+            if (memoKey[w] === key && memoDst[w] === dstEp && memoSrc[w] === srcEp) {
+              d = memoDecided[w];
+              memoHit = true;
+              break;
+            }
+          }
+          if (!memoHit) {
+            let byDst = decisionCache[srcEp];
+            if (byDst === undefined) decisionCache[srcEp] = byDst = new Map();
+            byKey = byDst.get(dstEp);
+            if (byKey === undefined) byDst.set(dstEp, (byKey = new Map()));
+            d = byKey.get(key);
+          }
         }
         if (d === undefined) {
           const src = eps.endpointOf(srcEp, batch.srcIp[r]);
@@ -1058,6 +1086,15 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
           );
           d = reduceDecision(fd, protocol);
           if (byKey !== undefined) byKey.set(key, d);
+        }
+        if (byKey !== undefined) {
+          // Remember it for this source's next connections (most repeat a few endpoint pairs).
+          const w = memoBase + memoNext[si];
+          memoNext[si] = (memoNext[si] + 1) % MEMO_WAYS;
+          memoSrc[w] = srcEp;
+          memoDst[w] = dstEp;
+          memoKey[w] = key;
+          memoDecided[w] = d;
         }
         if (!d.protocolRecorded) continue;
         if (d.delivered)
@@ -1207,6 +1244,8 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 }
 
 const ADDR_STRIDE = 48;
+/** Entries of the per-source decision memo. */
+const MEMO_WAYS = 4;
 
 /** Short constant texts of tuples as bytes, shared (a handful of distinct values per run). */
 const constantTexts = new Map<string, Buffer>();

@@ -15,12 +15,27 @@ export interface Prng {
 
 /** FNV-1a over the string's UTF-16 code units, mixed with the seed; stable across runs. */
 export function hashLabel(seed: number, label: string): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < label.length; i++) {
-    h ^= label.charCodeAt(i);
+  return mix32(fnvText((0x811c9dc5 ^ seed) >>> 0, label));
+}
+
+function fnvText(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return mix32(h);
+  return h;
+}
+
+/** Decimal digits of a non-negative integer below 2^31, fed to FNV-1a as `String(n)` would be. */
+function fnvDigits(h: number, n: number): number {
+  let div = 1;
+  while (div * 10 <= n) div *= 10;
+  for (; div >= 1; div /= 10) {
+    const d = Math.floor(n / div) % 10;
+    h ^= 48 + d;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
 }
 
 function mix32(x: number): number {
@@ -43,6 +58,39 @@ export function createPrng(seed: number): Prng {
     u32,
     next: () => u32() / 4294967296,
     int: (lo, hi) => lo + Math.floor((u32() / 4294967296) * (hi - lo + 1)),
+  };
+}
+
+/**
+ * One PRNG object re-seeded for each `head + n` label (a source's stream per minute): the same
+ * numbers as `prngFor(seed, head + String(n))`, without a new label string, hash pass over the
+ * head or PRNG object per minute.
+ */
+export interface LabelledPrng extends Prng {
+  /** Restarts the stream of label `head + String(n)` (`n` a non-negative integer). */
+  reseed(n: number): void;
+}
+
+export function labelledPrng(seed: number, head: string): LabelledPrng {
+  const headState = fnvText((0x811c9dc5 ^ seed) >>> 0, head);
+  let state = 0;
+  const u32 = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  return {
+    u32,
+    next: () => u32() / 4294967296,
+    int: (lo, hi) => lo + Math.floor((u32() / 4294967296) * (hi - lo + 1)),
+    reseed(n) {
+      state =
+        Number.isInteger(n) && n >= 0 && n < 2 ** 31
+          ? mix32(fnvDigits(headState, n))
+          : hashLabel(seed, head + String(n));
+    },
   };
 }
 

@@ -20,7 +20,7 @@ import {
   type Endpoint,
   type EndpointSet,
 } from './network.js';
-import { prngFor, type Prng } from './prng.js';
+import { labelledPrng, type Prng } from './prng.js';
 import { ENCRYPTION_NOISE_VALUE, type FlowKind } from './recorder.js';
 
 export interface Connection {
@@ -323,7 +323,7 @@ export function buildConnectionSources(
     const pEnd = p.duration === undefined ? endMs : Math.min(endMs, pStart + p.duration * 1000);
     const firstMinute = Math.floor((pStart - startMs) / 60_000);
     const sourceIdx = sources.length;
-    const labelHead = `traffic:${p.name}:`;
+    const rand = labelledPrng(seed, `traffic:${p.name}:`);
     const shape: Shape = {
       protocol,
       kind: KIND_NORMAL,
@@ -341,7 +341,7 @@ export function buildConnectionSources(
         if (winEnd <= winStart) return;
         const n = countInMinute(p.connectionsPerMinute, m - firstMinute);
         if (n === 0) return;
-        const rand = prngFor(seed, labelHead + m);
+        rand.reseed(m);
         for (let k = 0; k < n; k++) {
           from(rand.next, pickA);
           to(rand.next, pickB);
@@ -378,14 +378,14 @@ export function buildConnectionSources(
   ) => {
     const sourceIdx = sources.length;
     const picks: Pick[] = targets.map((t) => ({ id: table.fixedId(t), ip: 0 }));
-    const labelHead = `${label}:`;
+    const rand = labelledPrng(seed, `${label}:`);
     sources.push({
       name: label,
       label,
       generate(m, minuteStartMs, out) {
         const n = countInMinute(perMinute, m);
         if (n === 0 || targets.length === 0) return;
-        const rand = prngFor(seed, labelHead + m);
+        rand.reseed(m);
         for (const t of picks) for (let k = 0; k < n; k++) make(t, rand, minuteStartMs, out, sourceIdx);
       },
     });
