@@ -85,8 +85,30 @@ function parseArm(id: string): ArmParts | null {
   return { subscription: p[si + 1], resourceGroup: p[ri + 1], types };
 }
 
+/**
+ * ARM IDs repeat in every record of a flow log; their descriptions are kept per ID (per thread),
+ * bounded so that an account with very many resources cannot grow the cache without end.
+ */
+const ARM_CACHE_LIMIT = 50_000;
+const targetCache = new Map<string, { id: string; type: string }>();
+const flowLogCache = new Map<string, string>();
+
+function cached<T>(cache: Map<string, T>, key: string, make: (key: string) => T): T {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= ARM_CACHE_LIMIT) cache.clear();
+    value = make(key);
+    cache.set(key, value);
+  }
+  return value;
+}
+
 /** `<Sub>/<RG>/<Name>` and the TargetResourceType for a flow log target. */
 export function describeTarget(id: string): { id: string; type: string } {
+  return cached(targetCache, id, (key) => Object.freeze(describeTargetUncached(key)));
+}
+
+function describeTargetUncached(id: string): { id: string; type: string } {
   const arm = parseArm(id);
   if (!arm || arm.types.length === 0) return { id, type: '' };
   const [firstType] = arm.types[0];
@@ -106,9 +128,14 @@ export function describeTarget(id: string): { id: string; type: string } {
 
 /** FlowLogResourceId `<RG>/<NetworkWatcher>/<FlowLog>`; an NSG resource ID → `<Sub>/<RG>/<NSG>`. */
 function describeFlowLog(id: string): string {
+  return cached(flowLogCache, id, describeFlowLogUncached);
+}
+
+function describeFlowLogUncached(id: string): string {
   const arm = parseArm(id);
   if (!arm) return id;
-  if (arm.types[0]?.[0] === 'networkwatchers') return [arm.resourceGroup, ...arm.types.map(([, n]) => n)].join('/');
+  if (arm.types[0]?.[0] === 'networkwatchers')
+    return [arm.resourceGroup, ...arm.types.map(([, n]) => n)].join('/');
   return `${arm.subscription}/${arm.resourceGroup}/${arm.types.map(([, n]) => n).join('/')}`;
 }
 
@@ -140,17 +167,30 @@ const FLOW_STRING_COLUMNS = TA_FLOW_STRING_COLUMNS;
 
 const SUM_COLUMNS = TA_SUM_COLUMNS;
 
-class GrowArray {
-  data: Float64Array;
-  constructor(n = 256) {
-    this.data = new Float64Array(n);
+function grown(data: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
+  const next = new Float64Array(capacity);
+  next.set(data);
+  return next;
+}
+
+/** Sorts `values[start, end)` in place and drops repeats; returns the new end. Lists are short (a group's source ports). */
+function sortUnique(values: Uint16Array, start: number, end: number): number {
+  if (end - start > 32) values.subarray(start, end).sort();
+  else {
+    for (let i = start + 1; i < end; i++) {
+      const v = values[i];
+      let j = i - 1;
+      while (j >= start && values[j] > v) {
+        values[j + 1] = values[j];
+        j--;
+      }
+      values[j + 1] = v;
+    }
   }
-  ensure(n: number) {
-    if (n <= this.data.length) return;
-    const next = new Float64Array(Math.max(n, this.data.length * 2));
-    next.set(this.data);
-    this.data = next;
-  }
+  let out = start;
+  for (let i = start; i < end; i++)
+    if (i === start || values[i] !== values[out - 1]) values[out++] = values[i];
+  return out;
 }
 
 function factsOf(ctx: AnalyticsContext, text: string): IpFacts {
@@ -193,11 +233,13 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
   const groupCtx: number[] = [];
   const groupPairId: number[] = [];
   const firstRow: number[] = [];
-  const sums = SUM_COLUMNS.map(() => new GrowArray());
-  const firstMs = new GrowArray();
-  const lastMs = new GrowArray();
-  const lastBeginMs = new GrowArray();
-  const ports: number[][] = [];
+  // Per-group columns, all grown together; a batch has at most one group per tuple.
+  let capacity = Math.min(n, 256);
+  const sums = SUM_COLUMNS.map(() => new Float64Array(capacity));
+  let firstMs = new Float64Array(capacity);
+  let lastMs = new Float64Array(capacity);
+  let lastBeginMs = new Float64Array(capacity);
+  const rowGroup = new Int32Array(n);
 
   let prevCtx = -1;
   let prevRow = -1;
@@ -248,7 +290,12 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
       outer = outerIndex.size;
       outerIndex.set(outerKey, outer);
     }
-    const innerKey = outer * 67_108_864 + batch.dst_port[i] * 1024 + batch.protocol[i] * 4 + batch.direction[i] * 2 + batch.decision[i];
+    const innerKey =
+      outer * 67_108_864 +
+      batch.dst_port[i] * 1024 +
+      batch.protocol[i] * 4 +
+      batch.direction[i] * 2 +
+      batch.decision[i];
     let g = groupIndex.get(innerKey);
     if (g === undefined) {
       g = firstRow.length;
@@ -256,41 +303,43 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
       firstRow.push(i);
       groupCtx.push(c);
       groupPairId.push(pairId);
-      ports.push([]);
-      for (const s of sums) s.ensure(g + 1);
-      firstMs.ensure(g + 1);
-      lastMs.ensure(g + 1);
-      lastBeginMs.ensure(g + 1);
-      firstMs.data[g] = t;
-      lastMs.data[g] = t;
-      lastBeginMs.data[g] = NaN;
+      if (g >= capacity) {
+        capacity = Math.min(n, capacity * 2);
+        for (let k = 0; k < sums.length; k++) sums[k] = grown(sums[k], capacity);
+        firstMs = grown(firstMs, capacity);
+        lastMs = grown(lastMs, capacity);
+        lastBeginMs = grown(lastBeginMs, capacity);
+      }
+      firstMs[g] = t;
+      lastMs[g] = t;
+      lastBeginMs[g] = NaN;
     }
+    rowGroup[i] = g;
     const state = batch.state[i];
     const denied = batch.decision[i] === 1;
     const inbound = batch.direction[i] === 0;
     const isStart = state === FlowState.B || state === FlowState.NONE || state === FlowState.D;
-    if (denied) sums[inbound ? 2 : 3].data[g]++;
-    else if (state === FlowState.B || state === FlowState.NONE) sums[inbound ? 0 : 1].data[g]++;
+    if (denied) sums[inbound ? 2 : 3][g]++;
+    else if (state === FlowState.B || state === FlowState.NONE) sums[inbound ? 0 : 1][g]++;
     if (isStart) {
-      sums[4].data[g]++;
-      const lb = lastBeginMs.data[g];
-      if (!(lb >= t)) lastBeginMs.data[g] = t;
+      sums[4][g]++;
+      const lb = lastBeginMs[g];
+      if (!(lb >= t)) lastBeginMs[g] = t;
     }
-    if (state === FlowState.E) sums[5].data[g]++;
+    if (state === FlowState.E) sums[5][g]++;
     if (state === FlowState.C || state === FlowState.E) {
       const ps = batch.packets_s2d[i];
       const bs = batch.bytes_s2d[i];
       const pd = batch.packets_d2s[i];
       const bd = batch.bytes_d2s[i];
-      if (ps === ps) sums[6].data[g] += ps;
-      if (bs === bs) sums[7].data[g] += bs;
-      if (pd === pd) sums[8].data[g] += pd;
-      if (bd === bd) sums[9].data[g] += bd;
+      if (ps === ps) sums[6][g] += ps;
+      if (bs === bs) sums[7][g] += bs;
+      if (pd === pd) sums[8][g] += pd;
+      if (bd === bd) sums[9][g] += bd;
     }
-    sums[10].data[g]++;
-    if (t < firstMs.data[g]) firstMs.data[g] = t;
-    if (t > lastMs.data[g]) lastMs.data[g] = t;
-    ports[g].push(batch.src_port[i]);
+    sums[10][g]++;
+    if (t < firstMs[g]) firstMs[g] = t;
+    if (t > lastMs[g]) lastMs[g] = t;
   }
 
   // ------------------------------------------------------------ build flow partial columns
@@ -305,29 +354,47 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
   const protocol = new Uint8Array(G);
   const direction = new Uint8Array(G);
   const decision = new Uint8Array(G);
+  // Source ports per group: bucket the rows' ports by group (counting sort), then sort and
+  // de-duplicate each group's run and close the gaps.
   const offsets = new Uint32Array(G + 1);
+  for (let i = 0; i < n; i++) offsets[rowGroup[i] + 1]++;
+  for (let g = 0; g < G; g++) offsets[g + 1] += offsets[g];
+  const bucketed = new Uint16Array(n);
+  const fill = offsets.slice(0, G);
+  for (let i = 0; i < n; i++) bucketed[fill[rowGroup[i]]++] = batch.src_port[i];
   let totalPorts = 0;
-  const sortedPorts: number[][] = ports.map((list) => {
-    let uniq = list;
-    if (list.length > 1) {
-      uniq = Array.from(new Set(list)).sort((a, b) => a - b);
-    }
-    totalPorts += uniq.length;
-    return uniq;
-  });
-  const portValues = new Uint16Array(totalPorts);
+  for (let g = 0; g < G; g++) {
+    const start = offsets[g];
+    const end = sortUnique(bucketed, start, offsets[g + 1]);
+    bucketed.copyWithin(totalPorts, start, end);
+    offsets[g] = totalPorts;
+    totalPorts += end - start;
+  }
+  offsets[G] = totalPorts;
+  const portValues = bucketed.slice(0, totalPorts);
   const str = (ref: number) => (ref === NULL_REF ? '' : strings[ref]);
 
   // strings that depend only on the capture context
-  const CTX_COLS = ['mac', 'flow_log_id', 'target_resource_id', 'target_resource_type', 'acl_group', 'acl_rule', 'rule_type', 'encryption', 'blob'] as const;
+  const CTX_COLS = [
+    'mac',
+    'flow_log_id',
+    'target_resource_id',
+    'target_resource_type',
+    'acl_group',
+    'acl_rule',
+    'rule_type',
+    'encryption',
+    'blob',
+  ] as const;
   const ctxRefs = ctxRow.map((i) => {
     const rule = str(batch.rule[i]);
     const flowLog = str(batch.flow_log_id[i]);
-    const target = batch.target_resource_id[i] === NULL_REF ? null : describeTarget(strings[batch.target_resource_id[i]]);
+    const target =
+      batch.target_resource_id[i] === NULL_REF ? null : describeTarget(strings[batch.target_resource_id[i]]);
     let aclGroup: string;
     if (batch.version[i] === 4) {
       const aclId = str(batch.acl_id[i]);
-      aclGroup = aclId ? ctx.topology.aclGroup(aclId, rule) ?? aclId : '';
+      aclGroup = aclId ? (ctx.topology.aclGroup(aclId, rule) ?? aclId) : '';
     } else {
       aclGroup = describeFlowLog(flowLog);
     }
@@ -346,7 +413,15 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
   });
 
   // strings that depend only on the (source, destination) pair
-  const PAIR_COLS = ['src_ip', 'dst_ip', 'public_ip', 'flow_type', 'country', 'azure_region', ...TA_ENRICHMENT_COLUMNS] as const;
+  const PAIR_COLS = [
+    'src_ip',
+    'dst_ip',
+    'public_ip',
+    'flow_type',
+    'country',
+    'azure_region',
+    ...TA_ENRICHMENT_COLUMNS,
+  ] as const;
   const pairPublic: Array<IpFacts | null> = [];
   const pairRefs = pairList.map((pair, k) => {
     const sf = fact(pairSrc[k]);
@@ -386,7 +461,6 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
 
   const ipDetails = new Map<string, IpFacts>();
   const ipMinutes = new Map<string, number>();
-  let p = 0;
   for (let g = 0; g < G; g++) {
     const i = firstRow[g];
     const c = groupCtx[g];
@@ -402,9 +476,6 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
     for (let x = 0; x < ctxCols.length; x++) ctxCols[x][g] = cr[x];
     const pr = pairRefs[k];
     for (let x = 0; x < pairCols.length; x++) pairCols[x][g] = pr[x];
-    offsets[g] = p;
-    const list = sortedPorts[g];
-    for (let x = 0; x < list.length; x++) portValues[p++] = list[x];
     const pub = pairPublic[k];
     if (pub) {
       const key = `${minuteCol[g]}|${batch.version[i]}|${pub.text}`;
@@ -414,7 +485,6 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
       }
     }
   }
-  offsets[G] = p;
 
   const flowColumns: TableRows['columns'] = {
     minute_ms: minuteCol,
@@ -425,18 +495,28 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
     direction,
     decision,
     src_ports: { kind: 'u16list', offsets, values: portValues } satisfies U16ListColumn,
-    first_ms: firstMs.data.subarray(0, G),
-    last_ms: lastMs.data.subarray(0, G),
-    last_begin_ms: lastBeginMs.data.subarray(0, G),
+    first_ms: firstMs.subarray(0, G),
+    last_ms: lastMs.subarray(0, G),
+    last_begin_ms: lastBeginMs.subarray(0, G),
   };
-  for (const c of FLOW_STRING_COLUMNS) flowColumns[c] = { kind: 'dict', refs: cols[c], strings: dict.strings } satisfies DictColumn;
-  SUM_COLUMNS.forEach((c, k) => (flowColumns[c] = sums[k].data.subarray(0, G)));
+  for (const c of FLOW_STRING_COLUMNS)
+    flowColumns[c] = { kind: 'dict', refs: cols[c], strings: dict.strings } satisfies DictColumn;
+  SUM_COLUMNS.forEach((c, k) => (flowColumns[c] = sums[k].subarray(0, G)));
 
   // ------------------------------------------------------------ ip partial columns
   const I = ipDetails.size;
   const ipDict = createOutDict();
   const ipCols: Record<string, Uint32Array> = {};
-  for (const c of ['ip', 'flow_type', 'location', 'public_ip_details', 'threat_type', 'threat_description', 'blob']) ipCols[c] = new Uint32Array(I);
+  for (const c of [
+    'ip',
+    'flow_type',
+    'location',
+    'public_ip_details',
+    'threat_type',
+    'threat_description',
+    'blob',
+  ])
+    ipCols[c] = new Uint32Array(I);
   const ipMinute = new Float64Array(I);
   const ipVersion = new Uint8Array(I);
   let k = 0;
@@ -448,13 +528,18 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
     ipCols.flow_type[k] = ipDict.ref(f.publicType ?? '');
     ipCols.location[k] = ipDict.ref(f.publicType === 'AzurePublic' ? f.azureRegion : f.country);
     ipCols.public_ip_details[k] = ipDict.ref(f.details);
-    ipCols.threat_type[k] = ipDict.ref(f.threat && f.publicType === 'MaliciousFlow' ? f.threat.threatType : '');
-    ipCols.threat_description[k] = ipDict.ref(f.threat && f.publicType === 'MaliciousFlow' ? f.threat.description : '');
+    ipCols.threat_type[k] = ipDict.ref(
+      f.threat && f.publicType === 'MaliciousFlow' ? f.threat.threatType : '',
+    );
+    ipCols.threat_description[k] = ipDict.ref(
+      f.threat && f.publicType === 'MaliciousFlow' ? f.threat.description : '',
+    );
     ipCols.blob[k] = ipDict.ref(dict.strings[cols.blob[g]]);
     k++;
   }
   const ipColumns: TableRows['columns'] = { minute_ms: ipMinute, version: ipVersion };
-  for (const c of Object.keys(ipCols)) ipColumns[c] = { kind: 'dict', refs: ipCols[c], strings: ipDict.strings } satisfies DictColumn;
+  for (const c of Object.keys(ipCols))
+    ipColumns[c] = { kind: 'dict', refs: ipCols[c], strings: ipDict.strings } satisfies DictColumn;
 
   return [
     { table: 'ta_flow_partials', length: G, columns: flowColumns },
