@@ -216,15 +216,24 @@ export function frameRecords(bytes: Uint8Array, baseOffset: number, source: stri
       );
     }
     let depth = 0;
-    let inString = false;
     let end = -1;
     for (; i < n; i++) {
       const b = bytes[i];
-      if (inString) {
-        if (b === BACKSLASH) i++;
-        else if (b === QUOTE) inString = false;
-      } else if (b === QUOTE) inString = true;
-      else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
+      if (b === QUOTE) {
+        // Most of a record's bytes are inside strings (the flow tuples): jump to the closing
+        // quote with a native search, then make sure it is not escaped (odd run of backslashes).
+        let close = bytes.indexOf(QUOTE, i + 1);
+        for (;;) {
+          if (close < 0) break;
+          let slashes = 0;
+          while (bytes[close - 1 - slashes] === BACKSLASH) slashes++;
+          if ((slashes & 1) === 0) break;
+          close = bytes.indexOf(QUOTE, close + 1);
+        }
+        // an unterminated string: the record is incomplete (end stays -1)
+        if (close < 0) break;
+        i = close;
+      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
       else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
         depth--;
         if (depth === 0) {
