@@ -25,11 +25,12 @@ export const ingestOptionsSchema = z.object({
     .max(64)
     .default(Math.max(1, Math.min(4, availableCores() - 1))),
   /**
-   * Blobs read at once; default 64 for a store that commits groups (DuckDB), else 16. Each blob
-   * waits for the commit holding its rows, and a group commit takes every unit ready by then, so
-   * this also bounds the groups: 64 one-hour blobs (~80k tuples) per commit cost ~20% less CPU per
-   * tuple than 16 in bench:ingest. A store committing unit by unit (ClickHouse) would see that many
-   * concurrent inserts instead, hence its lower default.
+   * Blobs read at once. Default for a store that commits groups (DuckDB): 256 when every source is
+   * a folder, 64 otherwise (concurrent downloads); else 16. Each blob waits for the commit holding
+   * its rows, so this also bounds a group: 256 one-hour blobs hold ~300k tuples, enough for the
+   * committer's 250k-tuple groups that DuckDB writes as whole row groups (see committer.ts). A store
+   * committing unit by unit (ClickHouse) would see that many concurrent inserts instead, hence its
+   * lower default.
    */
   concurrency: z.number().int().min(1).max(256).optional(),
   /** Upper bound of one ranged read (and one store commit). */

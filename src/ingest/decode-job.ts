@@ -11,6 +11,8 @@ export interface DecodeJob {
   blocks: { offset: number; size: number; lineage: string }[];
   /** Index within the blob of the chunk's first record (for error locations). */
   firstRecord: number;
+  /** Move `bytes`' ArrayBuffer to the decoder thread instead of copying it (see DeltaChunk.transferable). */
+  transfer?: boolean;
 }
 
 /** Buffers to transfer (not copy) when batches cross a thread boundary. */

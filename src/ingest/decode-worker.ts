@@ -22,9 +22,12 @@ function deriverFor(spec: DeriverSpec): Promise<Deriver> {
   return deriver;
 }
 
-parentPort?.on('message', (message: { id: number; job?: DecodeJob; derive?: DeriverSpec; warm?: boolean }) => {
-  void handle(message);
-});
+parentPort?.on(
+  'message',
+  (message: { id: number; job?: DecodeJob; derive?: DeriverSpec; warm?: boolean }) => {
+    void handle(message);
+  },
+);
 
 async function handle(message: { id: number; job?: DecodeJob; derive?: DeriverSpec; warm?: boolean }) {
   try {

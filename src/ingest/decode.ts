@@ -85,7 +85,10 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
     });
     workers.push({ worker, busy: 0 });
   }
-  function post(message: { job?: DecodeJob; derive?: DeriverSpec; warm?: boolean }, slot?: number): Promise<DecodeResult> {
+  function post(
+    message: { job?: DecodeJob; derive?: DeriverSpec; warm?: boolean },
+    slot?: number,
+  ): Promise<DecodeResult> {
     if (broken) return Promise.reject(broken);
     let best = slot ?? 0;
     if (slot === undefined) {
@@ -95,8 +98,11 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
     workers[best].busy++;
     return new Promise<DecodeResult>((resolve, reject) => {
       pending.set(id, { resolve, reject, slot: best });
-      // The chunk's bytes are copied once into the message; the source may reuse its buffer.
-      workers[best].worker.postMessage({ id, ...message });
+      // The chunk's bytes are copied into the message unless the source handed them over.
+      const job = message.job;
+      if (job?.transfer)
+        workers[best].worker.postMessage({ id, ...message }, [job.bytes.buffer as ArrayBuffer]);
+      else workers[best].worker.postMessage({ id, ...message });
     });
   }
   return {

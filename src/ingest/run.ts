@@ -131,6 +131,7 @@ export function chunkJob(chunk: DeltaChunk): DecodeJob {
     bytes: chunk.bytes,
     blocks: chunk.blocks.map((b) => ({ offset: b.offset, size: b.size, lineage: lineageOf(b) })),
     firstRecord: chunk.after.blockCount - chunk.blocks.length,
+    transfer: chunk.transferable === true && chunk.bytes.byteLength > 0,
   };
 }
 
@@ -164,7 +165,12 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   };
   const report = () => run.onProgress?.({ ...progress });
   const committer = createCommitter(run.store);
-  const concurrency = settings.concurrency ?? (run.store.commitMany ? 64 : 16);
+  // Lanes (blobs read at once). With a group-committing store each lane waits for the group holding
+  // its rows, so lanes × rows per blob bounds a group: folders get enough lanes for groups of a few
+  // row groups (see committer.ts); Azure sources stay at 64 concurrent downloads.
+  const concurrency =
+    settings.concurrency ??
+    (run.store.commitMany ? (run.sources.every((s) => s.kind === 'folder') ? 256 : 64) : 16);
   // Analytics made by createDeriver run on the decoder threads, beside decoding.
   const deriveSpec = decoder.decodeAndDerive ? deriverSpecOf(run.derive) : undefined;
   const warming = deriveSpec && decoder.warm ? decoder.warm(deriveSpec) : undefined;
@@ -232,6 +238,9 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     }
     let current: DeltaChunk | null = null;
     let touched = false;
+    // Reading and decoding count as work on its way to the committer, which waits for it to make
+    // bigger groups (see committer.ts); waiting for our own commit does not.
+    let endProducing = committer.producing();
     try {
       // Alone on the source, the pass's map is exact (this run writes every checkpoint and updates
       // the map as it commits). Shared, another process may have committed since the map was read:
@@ -241,6 +250,8 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         : (known.get(blob.name) ?? null);
       for await (const chunk of source.readDelta(blob, cursor, { maxChunkBytes: settings.maxChunkBytes })) {
         current = chunk;
+        // read before decoding: a transferable chunk's bytes are detached once posted to a thread
+        const chunkBytes = chunk.bytes.length;
         let tuples: FlowBatch[] = [];
         let derived: TableRows[] | undefined;
         if (chunk.blocks.length > 0) {
@@ -258,7 +269,10 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
           return;
         }
         const checkpoint = checkpointAfter(source.id, chunk);
-        await committer.commit({ checkpoint, tuples, derived, replaceBlob: chunk.replace });
+        const committed = committer.commit({ checkpoint, tuples, derived, replaceBlob: chunk.replace });
+        endProducing();
+        await committed;
+        endProducing = committer.producing();
         known.set(blob.name, checkpoint);
         const count = tuples.reduce((s, b) => s + b.length, 0);
         touched = true;
@@ -266,7 +280,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         summary.tuples += count;
         progress.blocks = summary.blocks;
         progress.tuples = summary.tuples;
-        progress.bytes += chunk.bytes.length;
+        progress.bytes += chunkBytes;
         run.onCommit?.({
           source: source.id,
           blob: blob.name,
@@ -318,6 +332,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         log(`flowlens: ${blob.name}: ${message} (will retry on the next run)`);
       }
     } finally {
+      endProducing();
       await claim.release();
       if (touched) summary.blobs++;
       progress.blobsDone++;

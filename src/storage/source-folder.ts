@@ -52,7 +52,8 @@ export function openFolderSource(dir: string): BlobSource {
     const size = (await handle.stat()).size;
     const read = async (offset: number, count: number): Promise<Buffer> => {
       countRequest(stats, 'read');
-      const buffer = Buffer.allocUnsafe(count);
+      // A buffer of its own (never Node's shared pool for small reads), so chunks can be transferred.
+      const buffer = Buffer.from(new ArrayBuffer(count));
       let done = 0;
       while (done < count) {
         const { bytesRead } = await handle.read(buffer, done, count - done, offset + done);
@@ -71,7 +72,7 @@ export function openFolderSource(dir: string): BlobSource {
     );
     return (async function* () {
       try {
-        yield* inner;
+        for await (const chunk of inner) yield { ...chunk, transferable: true };
       } finally {
         await handle.close();
       }

@@ -36,6 +36,11 @@ export interface DeltaChunk {
   bytes: Buffer;
   /** The checkpoint once this chunk is stored. */
   after: CursorAfter;
+  /**
+   * `bytes` has an ArrayBuffer of its own that the source never touches again: a consumer may
+   * transfer it to a worker thread (detaching it) instead of copying it.
+   */
+  transferable?: boolean;
 }
 
 export interface ReadDeltaOptions {

@@ -99,7 +99,7 @@ export function remapTable(dict: StringDictionary, strings: readonly string[]): 
   return table;
 }
 
-/** Scratch buffers reused across chunks. */
+/** Scratch buffers reused across chunks (and across calls: appending is synchronous, so one set serves the thread). */
 interface Scratch {
   u32: Uint32Array;
   words: Uint32Array;
@@ -120,6 +120,11 @@ function newScratch(): Scratch {
   };
 }
 
+let sharedScratch: Scratch | undefined;
+function scratch(): Scratch {
+  return (sharedScratch ??= newScratch());
+}
+
 type Vector = ReturnType<typeof duckdb.data_chunk_get_vector>;
 
 function copyTyped(vector: Vector, src: ArrayBufferView, start: number, n: number, bytes: number): void {
@@ -128,11 +133,24 @@ function copyTyped(vector: Vector, src: ArrayBufferView, start: number, n: numbe
 
 function writeValidity(vector: Vector, validity: Uint8Array): void {
   duckdb.vector_ensure_validity_writable(vector);
-  duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer as ArrayBuffer, validity.byteOffset, validity.byteLength);
+  duckdb.copy_data_to_vector_validity(
+    vector,
+    0,
+    validity.buffer as ArrayBuffer,
+    validity.byteOffset,
+    validity.byteLength,
+  );
 }
 
 /** Writes Float64 counters (NaN = NULL) as BIGINT. */
-function writeI64FromF64(vector: Vector, src: ArrayLike<number>, start: number, n: number, s: Scratch, nullable: boolean): void {
+function writeI64FromF64(
+  vector: Vector,
+  src: ArrayLike<number>,
+  start: number,
+  n: number,
+  s: Scratch,
+  nullable: boolean,
+): void {
   const words = s.words;
   const validity = s.validity;
   let anyNull = false;
@@ -160,7 +178,14 @@ function writeI64FromF64(vector: Vector, src: ArrayLike<number>, start: number, 
   if (nullable || anyNull) writeValidity(vector, validity);
 }
 
-function writeRefs(vector: Vector, refs: Uint32Array, remap: Uint32Array, start: number, n: number, s: Scratch): void {
+function writeRefs(
+  vector: Vector,
+  refs: Uint32Array,
+  remap: Uint32Array,
+  start: number,
+  n: number,
+  s: Scratch,
+): void {
   const out = s.u32;
   const validity = s.validity;
   validity.fill(0xff);
@@ -177,7 +202,13 @@ function writeRefs(vector: Vector, refs: Uint32Array, remap: Uint32Array, start:
   writeValidity(vector, validity);
 }
 
-function writeStrings(vector: Vector, values: ArrayLike<unknown>, start: number, n: number, s: Scratch): void {
+function writeStrings(
+  vector: Vector,
+  values: ArrayLike<unknown>,
+  start: number,
+  n: number,
+  s: Scratch,
+): void {
   const validity = s.validity;
   validity.fill(0xff);
   let anyNull = false;
@@ -208,7 +239,13 @@ function writeU16List(vector: Vector, list: U16ListColumn, start: number, n: num
   if (total > 0) {
     // the child vector may move when reserving, so fetch it afterwards
     const child = duckdb.list_vector_get_child(vector);
-    duckdb.copy_data_to_vector(child, 0, list.values.buffer as ArrayBuffer, list.values.byteOffset + base * 2, total * 2);
+    duckdb.copy_data_to_vector(
+      child,
+      0,
+      list.values.buffer as ArrayBuffer,
+      list.values.byteOffset + base * 2,
+      total * 2,
+    );
   }
   duckdb.list_vector_set_size(vector, total);
 }
@@ -293,7 +330,12 @@ type ColumnWriter = (vector: Vector, start: number, n: number) => void;
  */
 const chunksByTable = new Map<TableDef, DuckDBDataChunk>();
 
-function appendColumns(appender: DuckDBAppender, def: TableDef, length: number, writers: ColumnWriter[]): void {
+function appendColumns(
+  appender: DuckDBAppender,
+  def: TableDef,
+  length: number,
+  writers: ColumnWriter[],
+): void {
   // One chunk per table for the process: appending copies its contents, so it can be refilled.
   let chunk = chunksByTable.get(def);
   if (!chunk) {
@@ -315,8 +357,13 @@ function appendColumns(appender: DuckDBAppender, def: TableDef, length: number, 
 }
 
 /** Appends one FlowBatch to the `flow_tuples` appender. */
-export function appendFlowBatch(appender: DuckDBAppender, def: TableDef, batch: FlowBatch, dict: StringDictionary): void {
-  const s = newScratch();
+export function appendFlowBatch(
+  appender: DuckDBAppender,
+  def: TableDef,
+  batch: FlowBatch,
+  dict: StringDictionary,
+): void {
+  const s = scratch();
   const remap = remapTable(dict, batch.strings);
   const writers = def.columns.map((col): ColumnWriter => {
     const data = (batch as unknown as Record<string, ArrayLike<number>>)[col.name];
@@ -331,8 +378,13 @@ export function appendFlowBatch(appender: DuckDBAppender, def: TableDef, batch: 
 }
 
 /** Appends TableRows (analytics output, metadata rows) to the table's appender. */
-export function appendTableRows(appender: DuckDBAppender, def: TableDef, rows: TableRows, dict: StringDictionary): void {
-  const s = newScratch();
+export function appendTableRows(
+  appender: DuckDBAppender,
+  def: TableDef,
+  rows: TableRows,
+  dict: StringDictionary,
+): void {
+  const s = scratch();
   // Analytics shares one string list among a table's dictionary columns: map it once, not per column.
   const remaps = new Map<readonly string[], Uint32Array>();
   const remapOnce = (strings: readonly string[]): Uint32Array => {
@@ -378,7 +430,8 @@ export function appendTableRows(appender: DuckDBAppender, def: TableDef, rows: T
       }
       return (v, start, n) => writeStrings(v, data as ArrayLike<unknown>, start, n, s);
     }
-    return (v, start, n) => writeNumbers(v, col.kind, data as ArrayLike<unknown>, start, n, s, col.nullable ?? false);
+    return (v, start, n) =>
+      writeNumbers(v, col.kind, data as ArrayLike<unknown>, start, n, s, col.nullable ?? false);
   });
   appendColumns(appender, def, rows.length, writers);
 }

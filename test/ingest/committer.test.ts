@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flowBatchFromRows, type FlowRow } from '../../src/formats/flowbatch.js';
+import { openStore, type Store, type StoreCommit } from '../../src/store/index.js';
+import { createCommitter } from '../../src/ingest/committer.js';
+
+/** A real DuckDB store whose group commits are recorded (sizes in tuples, in order). */
+async function recordingStore(file: string): Promise<{ store: Store; groups: number[][] }> {
+  const store = await openStore({ db: file });
+  const groups: number[][] = [];
+  const sizes = (units: readonly StoreCommit[]) =>
+    units.map((u) => u.tuples.reduce((s, b) => s + b.length, 0));
+  const commit = store.commit.bind(store);
+  const commitMany = store.commitMany!.bind(store);
+  store.commit = async (unit) => {
+    groups.push(sizes([unit]));
+    await commit(unit);
+  };
+  store.commitMany = async (units) => {
+    groups.push(sizes(units));
+    await commitMany(units);
+  };
+  return { store, groups };
+}
+
+function unit(blob: string, tuples: number): StoreCommit {
+  const rows: FlowRow[] = Array.from({ length: tuples }, (_, i) => ({
+    time_ms: 1_736_121_600_000 + i,
+    record_time: '2025-01-06T00:00:00.0000000Z',
+    version: 4,
+    mac: '00224871C2B5',
+    flow_log_id: 'fl',
+    target_resource_id: null,
+    acl_id: null,
+    rule: 'r',
+    src_ip: '10.0.0.4',
+    dst_ip: '10.0.1.5',
+    src_port: 40_000 + i,
+    dst_port: 443,
+    protocol: 6,
+    direction: 'O',
+    state: 'B',
+    decision: 'A',
+    encryption: 'NX',
+    packets_s2d: null,
+    bytes_s2d: null,
+    packets_d2s: null,
+    bytes_d2s: null,
+    blob,
+    block: '@0',
+  }));
+  return {
+    checkpoint: {
+      source: 'test',
+      blob,
+      lastBlockId: '@0',
+      blockCount: 1,
+      byteOffset: 1,
+      etag: null,
+      updatedAt: new Date(0).toISOString(),
+    },
+    tuples: [flowBatchFromRows(rows)],
+  };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('group committer', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flowlens-committer-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('waits for units still being produced until the group is big enough, and commits at once when nothing else is coming', async () => {
+    const { store, groups } = await recordingStore(join(dir, 'a.duckdb'));
+    const committer = createCommitter(store, { minGroupTuples: 100 });
+    const producers = [committer.producing(), committer.producing(), committer.producing()];
+    let done = 0;
+    const first = committer.commit(unit('a', 30)).then(() => done++);
+    producers[0]();
+    await tick();
+    // 30 tuples queued, two producers still working: nothing committed yet
+    expect(groups).toEqual([]);
+    expect(done).toBe(0);
+    const second = committer.commit(unit('b', 80)).then(() => done++);
+    producers[1]();
+    // 110 queued ≥ 100: committed although a producer is still working
+    await Promise.all([first, second]);
+    expect(groups).toEqual([[30, 80]]);
+    const third = committer.commit(unit('c', 5));
+    producers[2]();
+    // the last producer ended: its small unit goes at once
+    await third;
+    expect(groups).toEqual([[30, 80], [5]]);
+    // a lone unit with no producer announced (follow mode, one new block) is not held back
+    await committer.commit(unit('d', 1));
+    expect(groups.at(-1)).toEqual([1]);
+    const { rows } = await store.query('SELECT count(*) AS n FROM flow_tuples');
+    expect(Number(rows[0][0])).toBe(116);
+    await store.close();
+  });
+
+  it('an abandoned producer (a blob that failed) releases the units waiting for it', async () => {
+    const { store, groups } = await recordingStore(join(dir, 'b.duckdb'));
+    const committer = createCommitter(store, { minGroupTuples: 1_000 });
+    const failing = committer.producing();
+    const working = committer.producing();
+    const waiting = committer.commit(unit('a', 10));
+    working();
+    await tick();
+    expect(groups).toEqual([]);
+    failing();
+    failing(); // a second end call changes nothing
+    await waiting;
+    expect(groups).toEqual([[10]]);
+    await store.close();
+  });
+});
