@@ -60,10 +60,18 @@ export interface ByteCache {
   /** The dictionary of the batch being filled. */
   batchStrings: string[];
   byString: Map<string, number>;
-  /** IPv4 fast index, open addressing over interleaved slots: [2·i] the 32-bit address, [2·i+1] global id + 1 (0 = empty). */
+  /** Encryption values by hash (see `encryptionId`). */
+  encryptionTable: Int32Array;
+  /** IPv4 index (see `refOfIp4`): [2·i] address, [2·i+1] tagged batch reference. */
   ip4Table: Int32Array;
+  /** Global id per IPv4 slot. */
+  ip4Ids: Int32Array;
   ip4Count: number;
+  /** The current batch's tag in `ip4Table` references. */
+  ip4Tag: number;
 }
+
+const ENCRYPTION_SLOTS = 64;
 
 /** Past this many distinct strings the cache is emptied when the next batch starts. */
 const MAX_ENTRIES = 1 << 18;
@@ -85,8 +93,11 @@ export function createByteCache(): ByteCache {
     currentGeneration: 1,
     batchStrings: [],
     byString: new Map(),
+    encryptionTable: new Int32Array(ENCRYPTION_SLOTS * 3),
     ip4Table: new Int32Array(4096 * 2),
+    ip4Ids: new Int32Array(4096),
     ip4Count: 0,
+    ip4Tag: 1,
   };
 }
 
@@ -95,6 +106,11 @@ export function startBatch(cache: ByteCache, strings: string[]): void {
   if (cache.count > MAX_ENTRIES) clearCache(cache);
   cache.currentGeneration++;
   cache.batchStrings = strings;
+  if (++cache.ip4Tag > IP4_TAG_MAX) {
+    cache.ip4Tag = 1;
+    const table = cache.ip4Table;
+    for (let i = 1; i < table.length; i += 2) table[i] = 0;
+  }
 }
 
 function clearCache(cache: ByteCache): void {
@@ -105,7 +121,9 @@ function clearCache(cache: ByteCache): void {
   cache.batchRefs.fill(0);
   cache.flags.fill(0);
   cache.byString.clear();
+  cache.encryptionTable.fill(0);
   cache.ip4Table.fill(0);
+  cache.ip4Ids.fill(0);
   cache.ip4Count = 0;
 }
 
@@ -129,12 +147,149 @@ export function textOf(b: Uint8Array, s: number, e: number): string {
   if (e - s <= 64) {
     let ascii = true;
     for (let i = s; i < e && ascii; i++) ascii = b[i] < 0x80;
-    if (ascii) return String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
+    if (ascii)
+      return e - s <= 15
+        ? shortAscii(b, s, e - s)
+        : String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
   }
   try {
     return decoder.decode(b.subarray(s, e));
   } catch {
     throw malformed('invalid UTF-8 in a string', s);
+  }
+}
+
+/**
+ * ASCII text of `b[s, s + n)` for n ≤ 15 (IP addresses, encryption values): explicit arguments
+ * are several times cheaper than `apply` over a subarray.
+ */
+function shortAscii(b: Uint8Array, s: number, n: number): string {
+  switch (n) {
+    case 0:
+      return '';
+    case 1:
+      return String.fromCharCode(b[s]);
+    case 2:
+      return String.fromCharCode(b[s], b[s + 1]);
+    case 3:
+      return String.fromCharCode(b[s], b[s + 1], b[s + 2]);
+    case 4:
+      return String.fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5:
+      return String.fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6:
+      return String.fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    case 7:
+      return String.fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8:
+      return String.fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
+    case 9:
+      return String.fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+      );
+    case 10:
+      return String.fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+        b[s + 9],
+      );
+    case 11:
+      return String.fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+        b[s + 9],
+        b[s + 10],
+      );
+    case 12:
+      return String.fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+        b[s + 9],
+        b[s + 10],
+        b[s + 11],
+      );
+    case 13:
+      return String.fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+        b[s + 9],
+        b[s + 10],
+        b[s + 11],
+        b[s + 12],
+      );
+    case 14:
+      return String.fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+        b[s + 9],
+        b[s + 10],
+        b[s + 11],
+        b[s + 12],
+        b[s + 13],
+      );
+    case 15:
+      return String.fromCharCode(
+        b[s],
+        b[s + 1],
+        b[s + 2],
+        b[s + 3],
+        b[s + 4],
+        b[s + 5],
+        b[s + 6],
+        b[s + 7],
+        b[s + 8],
+        b[s + 9],
+        b[s + 10],
+        b[s + 11],
+        b[s + 12],
+        b[s + 13],
+        b[s + 14],
+      );
+    default:
+      return String.fromCharCode.apply(null, b.subarray(s, s + n) as unknown as number[]);
   }
 }
 
@@ -172,38 +327,83 @@ function ip4Slot(key: number, mask: number): number {
   return (h ^ (h >>> 15)) & mask;
 }
 
+/*
+ * IPv4 index: open addressing over pairs [2·i] the 32-bit address (0 = empty slot; 0.0.0.0 takes
+ * the byte-keyed path), [2·i+1] the address's reference in the current batch tagged with the
+ * batch (`ip4Tag << IP4_REF_BITS | ref`, 0 = none), and in `ip4Ids[i]` its global id. A repeated
+ * address costs one probe of 8 bytes: the table is far bigger than L1 and addresses come in
+ * random order, so its size decides the cost (20k addresses: 256 KiB). The tagged reference is a
+ * copy of `batchRefs` for the id, taken through `refOfId`, so a string reached by another path
+ * gets the same reference.
+ */
+const IP4_REF_BITS = 22;
+const IP4_REF_LIMIT = 1 << IP4_REF_BITS;
+/** Tags run 1..IP4_TAG_MAX (kept positive in an int32), then the table's tags are cleared. */
+const IP4_TAG_MAX = 511;
+
 function growIp4(cache: ByteCache): void {
   const old = cache.ip4Table;
-  const slots = old.length; // twice the old slot count
-  const table = new Int32Array(slots * 2);
-  const mask = slots - 1;
-  for (let i = 0; i < old.length; i += 2) {
-    if (old[i + 1] === 0) continue;
-    let j = ip4Slot(old[i], mask);
-    while (table[2 * j + 1] !== 0) j = (j + 1) & mask;
-    table[2 * j] = old[i];
-    table[2 * j + 1] = old[i + 1];
+  const oldIds = cache.ip4Ids;
+  const table = new Int32Array(old.length * 2);
+  const ids = new Int32Array(oldIds.length * 2);
+  const mask = ids.length - 1;
+  for (let i = 0; i < oldIds.length; i++) {
+    const key = old[2 * i];
+    if (key === 0) continue;
+    let j = ip4Slot(key, mask);
+    while (table[2 * j] !== 0) j = (j + 1) & mask;
+    table[2 * j] = key;
+    table[2 * j + 1] = old[2 * i + 1];
+    ids[j] = oldIds[i];
   }
   cache.ip4Table = table;
+  cache.ip4Ids = ids;
 }
 
-/** Global id of the canonical dotted-quad `b[s, e)` whose 32-bit value is `key`. */
-function idOfIp4(cache: ByteCache, key: number, b: Uint8Array, s: number, e: number): number {
+/**
+ * `refOfIp4` after a probe that did not find a current reference: slot `i` holds `key` without
+ * one, or is the empty slot where `key` goes.
+ */
+function refOfIp4Slot(cache: ByteCache, key: number, i: number, b: Uint8Array, s: number, e: number): number {
   const table = cache.ip4Table;
-  const slots = table.length >> 1;
-  const mask = slots - 1;
-  let i = ip4Slot(key, mask);
-  for (;;) {
-    const slot = table[2 * i + 1];
-    if (slot === 0) break;
-    if (table[2 * i] === key) return slot - 1;
-    i = (i + 1) & mask;
+  if (table[2 * i] === key) {
+    const ref = refOfId(cache, cache.ip4Ids[i]);
+    table[2 * i + 1] = ref < IP4_REF_LIMIT ? (cache.ip4Tag << IP4_REF_BITS) | ref : 0;
+    return ref;
   }
   const id = idOfBytes(cache, b, s, e, hashBytes(b, s, e));
+  const ref = refOfId(cache, id);
   table[2 * i] = key;
-  table[2 * i + 1] = id + 1;
+  table[2 * i + 1] = ref < IP4_REF_LIMIT ? (cache.ip4Tag << IP4_REF_BITS) | ref : 0;
+  cache.ip4Ids[i] = id;
   cache.ip4Count++;
-  if (cache.ip4Count * 2 > slots) growIp4(cache);
+  // Load ≤ 3/4 keeps the table small: it is probed at random, between streams of input and
+  // column writes that push it out of L2, so its size is what costs.
+  if (cache.ip4Count * 8 > (table.length >> 1) * 6) growIp4(cache);
+  return ref;
+}
+
+/**
+ * Global id of an encryption value `b[s, e)` with FNV-1a hash `h`: a direct-mapped table of
+ * [hash, length, id + 1] in front of `idOfBytes` (a handful of distinct values, so it stays in L1
+ * where the general table does not). A hit is confirmed against the id's bytes.
+ */
+function encryptionId(cache: ByteCache, b: Uint8Array, s: number, e: number, h: number): number {
+  const table = cache.encryptionTable;
+  const slot = ((h ^ (h >>> 16)) & (ENCRYPTION_SLOTS - 1)) * 3;
+  const len = e - s;
+  if (table[slot] === h && table[slot + 1] === len && table[slot + 2] !== 0) {
+    const id = table[slot + 2] - 1;
+    const arena = cache.arena;
+    const o = cache.offsets[id] - s;
+    let k = s;
+    while (k < e && arena[o + k] === b[k]) k++;
+    if (k === e) return id;
+  }
+  const id = idOfBytes(cache, b, s, e, h);
+  table[slot] = h;
+  table[slot + 1] = len;
+  table[slot + 2] = id + 1;
   return id;
 }
 
@@ -212,13 +412,13 @@ let ipEnd = 0;
 
 /**
  * Reads an IP address field at `p` up to its comma and returns its batch reference, or -1.
- * Canonical IPv4 (no leading zeros) goes through a numeric index; anything else (IPv6, odd
- * forms) through the byte-keyed cache.
+ * Canonical IPv4 (no leading zeros) goes through the numeric index, probed here so that the
+ * common case (an address already referenced in this batch) stays in one small function the
+ * tuple loops can inline; anything else (IPv6, odd forms) through the byte-keyed cache.
  */
 function scanIp(b: Uint8Array, p: number, cache: ByteCache): number {
   const s = p;
   // Canonical dotted quad: four octets of 1–3 digits, no leading zero, each ≤ 255, then a comma.
-  // Unrolled per octet; anything else falls through to the byte-keyed path below.
   let key = 0;
   let c: number;
   for (let k = 0; ; k++) {
@@ -238,16 +438,33 @@ function scanIp(b: Uint8Array, p: number, cache: ByteCache): number {
     }
     key = (key << 8) | octet;
     if (k === 3) {
-      if (c !== COMMA) break;
+      if (c !== COMMA || key === 0) break;
       ipEnd = p;
-      return refOfId(cache, idOfIp4(cache, key, b, s, p));
+      const table = cache.ip4Table;
+      const mask = (table.length >> 1) - 1;
+      let i = ip4Slot(key, mask);
+      let at = table[2 * i];
+      while (at !== key && at !== 0) {
+        i = (i + 1) & mask;
+        at = table[2 * i];
+      }
+      if (at === key) {
+        const tagged = table[2 * i + 1];
+        if (tagged >>> IP4_REF_BITS === cache.ip4Tag) return tagged & (IP4_REF_LIMIT - 1);
+      }
+      return refOfIp4Slot(cache, key, i, b, s, p);
     }
     if (c !== 0x2e) break;
     p++;
   }
-  p = s;
+  return scanOtherIp(b, s, cache);
+}
+
+/** `scanIp` for anything but a canonical dotted quad. */
+function scanOtherIp(b: Uint8Array, s: number, cache: ByteCache): number {
+  let p = s;
   let h = FNV_OFFSET;
-  c = b[p];
+  let c = b[p];
   while (IP_CHAR[c] === 1) {
     h = Math.imul(h ^ c, FNV_PRIME);
     c = b[++p];
@@ -748,7 +965,7 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
   let memoRef = 0;
   let memoUnknown = false;
   for (;;) {
-    let c = b[p];
+    let c = p < n ? b[p] : 0;
     if (c !== QUOTE) {
       p = ws(b, p, n);
       c = b[p];
@@ -905,7 +1122,8 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
         field = 8;
         break parse;
       }
-      // Most tuples repeat the previous tuple's encryption value: compare with it first.
+      // Most tuples repeat the previous tuple's encryption value: compare with it first, then
+      // look the few distinct values up in a small table keyed by hash and length.
       const len = q - s;
       let same = h === memoHash && len === memoLength;
       for (let k = 0; same && k < len; k++) same = b[s + k] === b[memoStart + k];
@@ -913,7 +1131,7 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
         encryption[r] = memoRef;
         if (memoUnknown) unknownEncryption = memoId;
       } else {
-        const encId = idOfBytes(cache, b, s, q, h);
+        const encId = encryptionId(cache, b, s, q, h);
         const ref = refOfId(cache, encId);
         encryption[r] = ref;
         let flags = cache.flags[encId];
@@ -995,7 +1213,7 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
       p = e;
     }
     ctx.tupleIndex++;
-    c = b[p];
+    c = p < n ? b[p] : 0;
     if (c === COMMA) {
       p++;
       continue;
@@ -1049,7 +1267,7 @@ export function scanNsgTupleArray(
   let dstLength = 0;
   let dstRef = 0;
   for (;;) {
-    let c = b[p];
+    let c = p < n ? b[p] : 0;
     if (c !== QUOTE) {
       p = ws(b, p, n);
       c = b[p];
@@ -1294,7 +1512,7 @@ export function scanNsgTupleArray(
       p = e;
     }
     ctx.tupleIndex++;
-    c = b[p];
+    c = p < n ? b[p] : 0;
     if (c === COMMA) {
       p++;
       continue;
