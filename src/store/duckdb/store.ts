@@ -68,6 +68,16 @@ export function duckDbCreateTable(def: TableDef): string {
 
 const META_TABLE = 'flowlens_meta';
 const DICTIONARY_TABLE = 'flow_strings';
+/** The dictionary table's shape for the column-wise appender (created by its own DDL in init). */
+const DICTIONARY_DEF: TableDef = {
+  name: DICTIONARY_TABLE,
+  columns: [
+    { name: 'id', kind: 'u32' },
+    { name: 'value', kind: 'str' },
+  ],
+  orderBy: [],
+  lineage: false,
+};
 
 function quote(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
@@ -167,13 +177,18 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
 
   async function appendDictionaryEntries(): Promise<void> {
     if (dict.pending.length === 0) return;
+    // Column-wise like every other append: one call per value for the strings, none for the ids
+    // (a commit of a few hundred blobs adds ~100k entries: block lineages and record times).
+    const first = dict.next - dict.pending.length;
+    const ids = new Uint32Array(dict.pending.length);
+    for (let i = 0; i < ids.length; i++) ids[i] = first + i;
     const appender = await con.createAppender(DICTIONARY_TABLE);
-    let id = dict.next - dict.pending.length;
-    for (const value of dict.pending) {
-      appender.appendUInteger(id++);
-      appender.appendVarchar(value);
-      appender.endRow();
-    }
+    appendTableRows(
+      appender,
+      DICTIONARY_DEF,
+      { table: DICTIONARY_TABLE, length: ids.length, columns: { id: ids, value: dict.pending } },
+      dict,
+    );
     appender.flushSync();
     appender.closeSync();
   }
