@@ -25,14 +25,15 @@ export const ingestOptionsSchema = z.object({
     .max(64)
     .default(Math.max(1, Math.min(4, availableCores() - 1))),
   /**
-   * Blobs read at once. Default for a store that commits groups (DuckDB): 256 when every source is
+   * Blobs read at once. Default for a store that commits groups (DuckDB): 512 when every source is
    * a folder, 64 otherwise (concurrent downloads); else 16. Each blob waits for the commit holding
-   * its rows, so this also bounds a group: 256 one-hour blobs hold ~300k tuples, enough for the
-   * committer's 250k-tuple groups that DuckDB writes as whole row groups (see committer.ts). A store
+   * its rows, so this also bounds a group: 512 emulated one-hour blobs hold ~600k tuples, enough
+   * for the committer's 450k-tuple groups that DuckDB writes as whole row groups (see
+   * committer.ts); each waiting blob keeps its file open. A store
    * committing unit by unit (ClickHouse) would see that many concurrent inserts instead, hence its
    * lower default.
    */
-  concurrency: z.number().int().min(1).max(256).optional(),
+  concurrency: z.number().int().min(1).max(4096).optional(),
   /** Upper bound of one ranged read (and one store commit). */
   maxChunkBytes: z
     .number()

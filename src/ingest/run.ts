@@ -170,7 +170,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   // row groups (see committer.ts); Azure sources stay at 64 concurrent downloads.
   const concurrency =
     settings.concurrency ??
-    (run.store.commitMany ? (run.sources.every((s) => s.kind === 'folder') ? 256 : 64) : 16);
+    (run.store.commitMany ? (run.sources.every((s) => s.kind === 'folder') ? 512 : 64) : 16);
   // Analytics made by createDeriver run on the decoder threads, beside decoding.
   const deriveSpec = decoder.decodeAndDerive ? deriverSpecOf(run.derive) : undefined;
   const warming = deriveSpec && decoder.warm ? decoder.warm(deriveSpec) : undefined;

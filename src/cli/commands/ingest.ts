@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .option('--workers <n>', 'decoder threads (0 = main thread)', parseIntegerOption('--workers'))
     .option(
       '--concurrency <n>',
-      'blobs read at once (DuckDB, which commits them in groups: 256 from a folder, 64 from Azure; ClickHouse: 16)',
+      'blobs read at once (DuckDB, which commits them in groups: 512 from a folder, 64 from Azure; ClickHouse: 16)',
       parseIntegerOption('--concurrency'),
     )
     .option('--max-chunk-bytes <n>', 'largest ranged read / commit', parseIntegerOption('--max-chunk-bytes'))
