@@ -57,8 +57,13 @@ export interface ByteCache {
    */
   batchRefs: Int32Array;
   currentGeneration: number;
-  /** The dictionary of the batch being filled. */
+  /**
+   * The dictionary of the batch being filled: its first `batchCount` entries are in use. The
+   * array is made with room for a whole batch (`startBatch`) and cut to size by `endBatch`:
+   * appending one string at a time to a growing array costs several times more.
+   */
   batchStrings: string[];
+  batchCount: number;
   byString: Map<string, number>;
   /** Encryption values by hash (see `encryptionId`). */
   encryptionTable: Int32Array;
@@ -92,6 +97,7 @@ export function createByteCache(): ByteCache {
     batchRefs: new Int32Array(ids * 2),
     currentGeneration: 1,
     batchStrings: [],
+    batchCount: 0,
     byString: new Map(),
     encryptionTable: new Int32Array(ENCRYPTION_SLOTS * 3),
     ip4Table: new Int32Array(4096 * 2),
@@ -101,11 +107,15 @@ export function createByteCache(): ByteCache {
   };
 }
 
-/** Starts a new batch dictionary; ids keep their strings, references start over. */
-export function startBatch(cache: ByteCache, strings: string[]): void {
+/**
+ * Starts a new batch dictionary; ids keep their strings, references start over. `strings` holds
+ * `used` entries (the rest is room, see `batchStrings`).
+ */
+export function startBatch(cache: ByteCache, strings: string[], used = strings.length): void {
   if (cache.count > MAX_ENTRIES) clearCache(cache);
   cache.currentGeneration++;
   cache.batchStrings = strings;
+  cache.batchCount = used;
   if (++cache.ip4Tag > IP4_TAG_MAX) {
     cache.ip4Tag = 1;
     const table = cache.ip4Table;
@@ -340,6 +350,10 @@ const IP4_REF_BITS = 22;
 const IP4_REF_LIMIT = 1 << IP4_REF_BITS;
 /** Tags run 1..IP4_TAG_MAX (kept positive in an int32), then the table's tags are cleared. */
 const IP4_TAG_MAX = 511;
+/** Tagged value for a reference too large to tag: this batch's reference is in `batchRefs`. */
+const IP4_REF_OVERFLOW = IP4_REF_LIMIT - 1;
+/** Flag bit on cache ids of canonical IPv4 text, whose references live in the IPv4 index. */
+const IP4_FLAG = 4;
 
 function growIp4(cache: ByteCache): void {
   const old = cache.ip4Table;
@@ -360,27 +374,89 @@ function growIp4(cache: ByteCache): void {
   cache.ip4Ids = ids;
 }
 
+/** Batch reference of the canonical dotted quad whose 32-bit value is `key` (not 0). */
+function refOfIp4(cache: ByteCache, key: number): number {
+  const table = cache.ip4Table;
+  const mask = (table.length >> 1) - 1;
+  let i = ip4Slot(key, mask);
+  let at = table[2 * i];
+  while (at !== key && at !== 0) {
+    i = (i + 1) & mask;
+    at = table[2 * i];
+  }
+  if (at === key) {
+    const tagged = table[2 * i + 1];
+    if (tagged >>> IP4_REF_BITS === cache.ip4Tag) {
+      const ref = tagged & (IP4_REF_LIMIT - 1);
+      if (ref !== IP4_REF_OVERFLOW) return ref;
+    }
+  }
+  return refOfIp4Slot(cache, key, i);
+}
+
+/** Text of a canonical dotted quad, rebuilt from its value (canonical text is unique). */
+const IP4_TEXT = new Uint8Array(16);
+
 /**
  * `refOfIp4` after a probe that did not find a current reference: slot `i` holds `key` without
- * one, or is the empty slot where `key` goes.
+ * one (or with one too large to tag), or is the empty slot where `key` goes. An address's id
+ * carries `IP4_FLAG` from its insertion on, and `refOfId` sends such ids here, so the tagged
+ * reference is the only record of the id's reference in the batch: a new batch's first use
+ * pushes the string without consulting `batchRefs` (one random read fewer per address and batch).
  */
-function refOfIp4Slot(cache: ByteCache, key: number, i: number, b: Uint8Array, s: number, e: number): number {
+function refOfIp4Slot(cache: ByteCache, key: number, i: number): number {
   const table = cache.ip4Table;
+  let id: number;
+  let ref: number;
   if (table[2 * i] === key) {
-    const ref = refOfId(cache, cache.ip4Ids[i]);
-    table[2 * i + 1] = ref < IP4_REF_LIMIT ? (cache.ip4Tag << IP4_REF_BITS) | ref : 0;
-    return ref;
+    id = cache.ip4Ids[i];
+    if (table[2 * i + 1] >>> IP4_REF_BITS === cache.ip4Tag) return cache.batchRefs[2 * id + 1];
+    ref = cache.batchCount++;
+    cache.batchStrings[ref] = cache.strings[id];
+  } else {
+    let e = 0;
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const octet = (key >>> shift) & 255;
+      if (octet >= 100) IP4_TEXT[e++] = 48 + ((octet / 100) | 0);
+      if (octet >= 10) IP4_TEXT[e++] = 48 + (((octet / 10) | 0) % 10);
+      IP4_TEXT[e++] = 48 + (octet % 10);
+      if (shift > 0) IP4_TEXT[e++] = 0x2e;
+    }
+    id = idOfBytes(cache, IP4_TEXT, 0, e, hashBytes(IP4_TEXT, 0, e));
+    // The same text may have been referenced in this batch through another path already.
+    ref = refOfId(cache, id);
+    cache.flags[id] |= IP4_FLAG;
+    table[2 * i] = key;
+    cache.ip4Ids[i] = id;
+    cache.ip4Count++;
   }
-  const id = idOfBytes(cache, b, s, e, hashBytes(b, s, e));
-  const ref = refOfId(cache, id);
-  table[2 * i] = key;
-  table[2 * i + 1] = ref < IP4_REF_LIMIT ? (cache.ip4Tag << IP4_REF_BITS) | ref : 0;
-  cache.ip4Ids[i] = id;
-  cache.ip4Count++;
+  if (ref < IP4_REF_OVERFLOW) {
+    table[2 * i + 1] = (cache.ip4Tag << IP4_REF_BITS) | ref;
+  } else {
+    table[2 * i + 1] = (cache.ip4Tag << IP4_REF_BITS) | IP4_REF_OVERFLOW;
+    cache.batchRefs[2 * id] = cache.currentGeneration;
+    cache.batchRefs[2 * id + 1] = ref;
+  }
   // Load ≤ 3/4 keeps the table small: it is probed at random, between streams of input and
   // column writes that push it out of L2, so its size is what costs.
   if (cache.ip4Count * 8 > (table.length >> 1) * 6) growIp4(cache);
   return ref;
+}
+
+/** The 32-bit value of canonical dotted-quad text. */
+function ip4KeyOfText(text: string): number {
+  let key = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      key = (key << 8) | octet;
+      octet = 0;
+    } else {
+      octet = octet * 10 + (c - 48);
+    }
+  }
+  return (key << 8) | octet;
 }
 
 /**
@@ -407,57 +483,54 @@ function encryptionId(cache: ByteCache, b: Uint8Array, s: number, e: number, h: 
   return id;
 }
 
-/** Where `scanIp` stopped (the comma after the address, or the bad byte). */
+/** Where `scanIp` / `scanOtherIp` stopped (the comma after the address, or the bad byte). */
 let ipEnd = 0;
+/** The address `scanIp4Key` read. */
+let ip4Key = 0;
 
 /**
- * Reads an IP address field at `p` up to its comma and returns its batch reference, or -1.
- * Canonical IPv4 (no leading zeros) goes through the numeric index, probed here so that the
- * common case (an address already referenced in this batch) stays in one small function the
- * tuple loops can inline; anything else (IPv6, odd forms) through the byte-keyed cache.
+ * Reads a canonical dotted quad at `p`: four octets of 1–3 digits, no leading zero, each ≤ 255,
+ * not 0.0.0.0 (the index's empty key), then a comma. Returns the index of that comma with the
+ * 32-bit value in `ip4Key`, or -1 for anything else (IPv6, odd forms: `scanOtherIp`).
  */
-function scanIp(b: Uint8Array, p: number, cache: ByteCache): number {
-  const s = p;
-  // Canonical dotted quad: four octets of 1–3 digits, no leading zero, each ≤ 255, then a comma.
+function scanIp4Key(b: Uint8Array, p: number): number {
   let key = 0;
   let c: number;
   for (let k = 0; ; k++) {
     c = b[p];
-    if (!(c >= 48 && c <= 57)) break;
+    if (!(c >= 48 && c <= 57)) return -1;
     let octet = c - 48;
     c = b[++p];
     if (c >= 48 && c <= 57) {
-      if (octet === 0) break;
+      if (octet === 0) return -1;
       octet = octet * 10 + (c - 48);
       c = b[++p];
       if (c >= 48 && c <= 57) {
         octet = octet * 10 + (c - 48);
-        if (octet > 255) break;
+        if (octet > 255) return -1;
         c = b[++p];
       }
     }
     key = (key << 8) | octet;
     if (k === 3) {
-      if (c !== COMMA || key === 0) break;
-      ipEnd = p;
-      const table = cache.ip4Table;
-      const mask = (table.length >> 1) - 1;
-      let i = ip4Slot(key, mask);
-      let at = table[2 * i];
-      while (at !== key && at !== 0) {
-        i = (i + 1) & mask;
-        at = table[2 * i];
-      }
-      if (at === key) {
-        const tagged = table[2 * i + 1];
-        if (tagged >>> IP4_REF_BITS === cache.ip4Tag) return tagged & (IP4_REF_LIMIT - 1);
-      }
-      return refOfIp4Slot(cache, key, i, b, s, p);
+      if (c !== COMMA || key === 0) return -1;
+      ip4Key = key;
+      return p;
     }
-    if (c !== 0x2e) break;
+    if (c !== 0x2e) return -1;
     p++;
   }
-  return scanOtherIp(b, s, cache);
+}
+
+/**
+ * Reads an IP address field at `p` up to its comma and returns its batch reference, or -1.
+ * Canonical IPv4 goes through the numeric index, anything else through the byte-keyed cache.
+ */
+function scanIp(b: Uint8Array, p: number, cache: ByteCache): number {
+  const e = scanIp4Key(b, p);
+  if (e < 0) return scanOtherIp(b, p, cache);
+  ipEnd = e;
+  return refOfIp4(cache, ip4Key);
 }
 
 /** `scanIp` for anything but a canonical dotted quad. */
@@ -524,11 +597,29 @@ export function idOfBytes(cache: ByteCache, b: Uint8Array, s: number, e: number,
 export function refOfId(cache: ByteCache, id: number): number {
   const refs = cache.batchRefs;
   if (refs[2 * id] === cache.currentGeneration) return refs[2 * id + 1];
-  const ref = cache.batchStrings.length;
-  cache.batchStrings.push(cache.strings[id]);
+  if ((cache.flags[id] & IP4_FLAG) !== 0) return refOfIp4(cache, ip4KeyOfText(cache.strings[id]));
+  const ref = cache.batchCount++;
+  cache.batchStrings[ref] = cache.strings[id];
   refs[2 * id] = cache.currentGeneration;
   refs[2 * id + 1] = ref;
   return ref;
+}
+
+/** Appends `value` to the batch dictionary without a cache entry; returns its reference. */
+export function addBatchString(cache: ByteCache, value: string): number {
+  const ref = cache.batchCount++;
+  cache.batchStrings[ref] = value;
+  return ref;
+}
+
+/** Cuts the current batch dictionary to the entries in use; call before handing the batch out. */
+export function endBatch(cache: ByteCache): void {
+  cache.batchStrings.length = cache.batchCount;
+}
+
+/** Room to make for the next batch dictionary: the last one's size and a little more. */
+export function dictionaryRoom(cache: ByteCache): number {
+  return Math.min(cache.batchCount + (cache.batchCount >> 3) + 64, 1 << 17);
 }
 
 export function refOfBytes(cache: ByteCache, b: Uint8Array, s: number, e: number, h: number): number {
