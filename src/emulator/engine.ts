@@ -330,17 +330,19 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   let touched: number[] = [];
   let minuteIdx = 0;
 
-  const addTuple = (
-    s: number,
-    side: number,
-    target: number,
-    st: number,
-    ts: number,
-    p1: number,
-    b1: number,
-    p2: number,
-    b2: number,
-  ) => {
+  /**
+   * The event being emitted: time and counter deltas. Doubles handed from function to function
+   * are boxed (a heap number per call); kept in a typed array, they are not.
+   */
+  const ev = new Float64Array(5);
+  const EV_TS = 0;
+  const EV_P1 = 1;
+  const EV_B1 = 2;
+  const EV_P2 = 3;
+  const EV_B2 = 4;
+
+  /** Adds a tuple of the current event (`ev`). */
+  const addTuple = (s: number, side: number, target: number, st: number) => {
     if (eCount === eCap) {
       const n = eCap * 2;
       eSess = grown(eSess, n);
@@ -359,11 +361,11 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     eSide[i] = side;
     eTarget[i] = target;
     eSt[i] = st;
-    eTs[i] = ts;
-    eP1[i] = p1;
-    eB1[i] = b1;
-    eP2[i] = p2;
-    eB2[i] = b2;
+    eTs[i] = ev[EV_TS];
+    eP1[i] = ev[EV_P1];
+    eB1[i] = ev[EV_B1];
+    eP2[i] = ev[EV_P2];
+    eB2[i] = ev[EV_B2];
     const t = targets[target];
     if (t.minute !== minuteIdx) {
       t.minute = minuteIdx;
@@ -561,31 +563,42 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   ).fill(undefined);
   const memoNext = new Uint8Array(sources.length);
 
-  /** Records C/E counters and emits the tuples of one session event. */
-  const collect = (s: number, st: number, ts: number, p1: number, b1: number, p2: number, b2: number) => {
+  /** Emits the tuples of the current event (`ev`) of session `s`. */
+  const collect = (s: number, st: number) => {
     const bit = STATE_BIT_BY_CODE[st];
     for (let k = 0; k < 2; k++) {
       const side = k === 0 ? sSide0[s] : sSide1[s];
       if (side < 0) break;
       const tpl = sideTpls[side];
-      if (tpl.vnetTarget >= 0 && tpl.vnetStates & bit)
-        addTuple(s, side, tpl.vnetTarget, st, ts, p1, b1, p2, b2);
+      if (tpl.vnetTarget >= 0 && tpl.vnetStates & bit) addTuple(s, side, tpl.vnetTarget, st);
       if (tpl.nsgTarget >= 0 && (tpl.nsgV2 || st === ST_B || st === ST_D))
-        addTuple(s, side, tpl.nsgTarget, st, ts, p1, b1, p2, b2);
+        addTuple(s, side, tpl.nsgTarget, st);
     }
   };
 
-  const fire = (s: number, st: number, ts: number) => {
+  /** Fires event `st` of session `s` at its time (B, D: the start; C: the next C; E: the end). */
+  const fire = (s: number, st: number) => {
     if (st === ST_B || st === ST_D) {
-      collect(s, st, ts, 0, 0, 0, 0);
+      ev[EV_TS] = sStart[s];
+      ev[EV_P1] = 0;
+      ev[EV_B1] = 0;
+      ev[EV_P2] = 0;
+      ev[EV_B2] = 0;
+      collect(s, st);
       return;
     }
+    const ts = st === ST_C ? sNextC[s] : sEnd[s];
     const secs = (ts - sStart[s]) / 1000;
     const pf = Math.floor(sPpsF[s] * secs + 1e-9);
     const bf = Math.floor(sBpsF[s] * secs + 1e-9);
     const pr = Math.floor(sPpsR[s] * secs + 1e-9);
     const br = Math.floor(sBpsR[s] * secs + 1e-9);
-    collect(s, st, ts, pf - sLastPF[s], bf - sLastBF[s], pr - sLastPR[s], br - sLastBR[s]);
+    ev[EV_TS] = ts;
+    ev[EV_P1] = pf - sLastPF[s];
+    ev[EV_B1] = bf - sLastBF[s];
+    ev[EV_P2] = pr - sLastPR[s];
+    ev[EV_B2] = br - sLastBR[s];
+    collect(s, st);
     sLastPF[s] = pf;
     sLastBF[s] = bf;
     sLastPR[s] = pr;
@@ -599,19 +612,38 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     }
   };
 
-  const startSession = (
-    sides: number[],
-    r: number,
-    denied: boolean,
-    durationMs: number,
-    ppsF: number,
-    ppsR: number,
-    bpsF: number,
-    bpsR: number,
-  ) => {
+  /**
+   * Starts the sessions of connection `r` (batch row) on the given sides: `delivered` as the
+   * connection's pattern says, `refused` (allowed out, refused at the destination: a short attempt
+   * with no reply) or `denied` (one D tuple). The rates are read here rather than passed in, so no
+   * double is boxed per connection.
+   */
+  const startSession = (sides: number[], r: number, how: number) => {
     if (sides.length === 0) return;
     const s = allocSession();
     const start = batch.startMs[r];
+    let durationMs = 0;
+    let ppsF = 0;
+    let ppsR = 0;
+    let bpsF = 0;
+    let bpsR = 0;
+    if (how === START_DELIVERED) {
+      durationMs = batch.durationMs[r];
+      ppsF = batch.ppsF[r];
+      ppsR = batch.ppsR[r];
+      bpsF = batch.bpsF[r];
+      bpsR = batch.bpsR[r];
+    } else if (how === START_REFUSED) {
+      durationMs = Math.min(batch.durationMs[r], 21_000);
+      const secs = durationMs / 1000 || 1;
+      if (batch.protocol[r] === 6) {
+        ppsF = 3 / secs;
+        bpsF = 180 / secs;
+      } else {
+        ppsF = batch.ppsF[r];
+        bpsF = batch.bpsF[r];
+      }
+    }
     sStart[s] = start;
     sEnd[s] = start + durationMs;
     sPpsF[s] = ppsF;
@@ -632,12 +664,12 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     sDstPort[s] = batch.dstPort[r];
     sPending[s] = 0;
     encodeAddresses(s);
-    if (denied) {
-      fire(s, ST_D, start);
+    if (how === START_DENIED) {
+      fire(s, ST_D);
       releaseLater(s);
       return;
     }
-    fire(s, ST_B, start);
+    fire(s, ST_B);
     const firstC = start + intervalMs;
     if (firstC < sEnd[s] && firstC < endMs) {
       sNextC[s] = firstC;
@@ -764,14 +796,21 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 
   // Timestamps of one minute share their leading digits: those are written from a cached text.
   let tsHigh = -1;
-  let tsHighBytes = Buffer.alloc(0);
+  let tsHighBytes: Buffer = Buffer.alloc(0);
+  const tsHighTexts = new Map<number, Buffer>();
   /** A timestamp (ms or s) as `high * 1e5 + low` with the low part zero-padded. */
   const timestampAt = (buf: Buffer, p: number, n: number): number => {
     if (!(n >= 1e5 && n < 1e15 && Number.isInteger(n))) return numberAt(buf, p, n);
     const high = Math.floor(n / 1e5);
     if (high !== tsHigh) {
+      // A minute's millisecond timestamps straddle at most one boundary; NSG tuples use seconds.
+      let b = tsHighTexts.get(high);
+      if (b === undefined) {
+        if (tsHighTexts.size >= 16) tsHighTexts.clear();
+        tsHighTexts.set(high, (b = Buffer.from(String(high), 'latin1')));
+      }
       tsHigh = high;
-      tsHighBytes = Buffer.from(String(high), 'latin1');
+      tsHighBytes = b;
     }
     const hb = tsHighBytes;
     for (let k = 0; k < hb.length; k++) buf[p++] = hb[k];
@@ -1097,25 +1136,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
           memoDecided[w] = d;
         }
         if (!d.protocolRecorded) continue;
-        if (d.delivered)
-          startSession(
-            d.allowed,
-            r,
-            false,
-            batch.durationMs[r],
-            batch.ppsF[r],
-            batch.ppsR[r],
-            batch.bpsF[r],
-            batch.bpsR[r],
-          );
-        else if (d.allowed.length) {
-          // Allowed out, refused at the destination: the source sees a short attempt with no reply.
-          const tries = Math.min(batch.durationMs[r], 21_000);
-          const secs = tries / 1000 || 1;
-          if (protocol === 6) startSession(d.allowed, r, false, tries, 3 / secs, 0, 180 / secs, 0);
-          else startSession(d.allowed, r, false, tries, batch.ppsF[r], 0, batch.bpsF[r], 0);
-        }
-        startSession(d.denied, r, true, 0, 0, 0, 0, 0);
+        if (d.delivered) startSession(d.allowed, r, START_DELIVERED);
+        else if (d.allowed.length) startSession(d.allowed, r, START_REFUSED);
+        startSession(d.denied, r, START_DENIED);
       }
     }
 
@@ -1142,7 +1165,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       for (const v of sequence) {
         const s = v >>> 2;
         const st = v & 3;
-        fire(s, st, st === ST_C ? sNextC[s] : sEnd[s]);
+        fire(s, st);
         if (--sPending[s] === 0) releaseLater(s);
       }
     }
@@ -1244,6 +1267,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 }
 
 const ADDR_STRIDE = 48;
+const START_DELIVERED = 0;
+const START_REFUSED = 1;
+const START_DENIED = 2;
 /** Entries of the per-source decision memo. */
 const MEMO_WAYS = 4;
 
