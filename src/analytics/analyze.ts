@@ -14,7 +14,8 @@
  *   else the last tuple. RecordCount: tuples folded into the row.
  * - Public-IP entries `<IP>|<started>|<ended>|<out pkts>|<in pkts>|<out bytes>|<in bytes>`,
  *   with started = B/D/v1 tuples, ended = E tuples, out = src→dst.
- * The key: minute (folded to the interval by the views), flow log version, capture point (MAC,
+ * The key: minute, or the start of the `partialMinutes` span (folded to the interval by the
+ * views), flow log version, capture point (MAC,
  * flow log, target resource), SrcIp, DestIp (public side blanked and folded into the public-IP
  * list), DestPort, L4 protocol, direction, decision, AclGroup, AclRule and encryption.
  */
@@ -37,11 +38,14 @@ export interface AnalyticsContext extends EnrichmentSources {
   /** Address facts cached across batches (cleared when it grows past `cacheLimit`). */
   ipCache: Map<string, IpFacts>;
   cacheLimit: number;
+  /** Minutes per partial row (1, 10 or 60; see AnalyticsOptions.partialMinutes). */
+  partialMinutes: number;
 }
 
 export function createAnalyticsContext(
   sources: Partial<EnrichmentSources> = {},
   options: Partial<ClassifyOptions> = {},
+  partialMinutes = 1,
 ): AnalyticsContext {
   return {
     topology: sources.topology ?? EMPTY_TOPOLOGY,
@@ -51,6 +55,7 @@ export function createAnalyticsContext(
     options: { ...DEFAULT_CLASSIFY_OPTIONS, ...options },
     ipCache: new Map(),
     cacheLimit: 1_000_000,
+    partialMinutes,
   };
 }
 
@@ -244,6 +249,7 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
   let prevCtx = -1;
   let prevRow = -1;
   let prevMinute = NaN;
+  const span = MINUTE * ctx.partialMinutes;
   for (let i = 0; i < n; i++) {
     const src = batch.src_ip[i];
     const dst = batch.dst_ip[i];
@@ -257,7 +263,7 @@ export function analyze(batch: FlowBatch, ctx: AnalyticsContext): TableRows[] {
       pairDst.push(dst);
     }
     const t = batch.time_ms[i];
-    const minute = t - (t % MINUTE);
+    const minute = t - (t % span);
     let c = prevCtx;
     if (
       prevRow < 0 ||

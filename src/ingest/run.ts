@@ -172,7 +172,13 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     settings.concurrency ??
     (run.store.commitMany ? (run.sources.every((s) => s.kind === 'folder') ? 512 : 64) : 16);
   // Analytics made by createDeriver run on the decoder threads, beside decoding.
-  const deriveSpec = decoder.decodeAndDerive ? deriverSpecOf(run.derive) : undefined;
+  // Partials as coarse as the store allows (its creation interval): fewer rows to write and fold.
+  const portableSpec = decoder.decodeAndDerive ? deriverSpecOf(run.derive) : undefined;
+  const storePartialMinutes = run.store.info().partialMinutes;
+  const deriveSpec =
+    portableSpec && portableSpec.partialMinutes === undefined && storePartialMinutes !== undefined
+      ? { ...portableSpec, partialMinutes: storePartialMinutes as 1 | 10 | 60 }
+      : portableSpec;
   const warming = deriveSpec && decoder.warm ? decoder.warm(deriveSpec) : undefined;
   warming?.catch(() => undefined);
   /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */

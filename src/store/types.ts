@@ -92,6 +92,11 @@ export interface StoreInfo {
   dialect: 'duckdb' | 'clickhouse';
   /** Traffic Analytics aggregation interval of the readable views, in minutes (1, 10, 60). */
   intervalMinutes: number;
+  /**
+   * Minutes per Traffic Analytics partial row the store asks ingestion for (its interval when it
+   * was created): the finest interval its views can show. Absent: 1 (per minute).
+   */
+  partialMinutes?: number;
   /** Where the data is: file path, or server URLs. */
   location: string;
 }

@@ -14,6 +14,7 @@ import {
   tableDef,
   PUBLIC_TABLE_TIME,
   publicTable,
+  TA_FLOW_PARTIALS,
   TA_TOPOLOGY,
   type PublicTable,
   type TableDef,
@@ -257,6 +258,31 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     appender.closeSync();
   }
 
+  /**
+   * The partial granularity is fixed when the store is created: its interval then (a store that
+   * already holds partials from before this setting existed has per-minute ones). Opening it later
+   * with an interval that is not a multiple would show coarser buckets than asked for: refused.
+   */
+  let partialMinutes = 1;
+  async function settlePartialMinutes(): Promise<number> {
+    const kept = await con.runAndReadAll(`SELECT value FROM ${META_TABLE} WHERE key = 'partial_minutes'`);
+    let minutes: number;
+    if (kept.getRowsJS().length > 0) minutes = Number(kept.getRowsJS()[0][0]);
+    else {
+      const held = await con.runAndReadAll(
+        `SELECT count(*) FROM (SELECT 1 FROM ${TA_FLOW_PARTIALS.name} LIMIT 1)`,
+      );
+      minutes = Number(held.getRowsJS()[0][0]) > 0 ? 1 : intervalMinutes;
+      await con.run(`INSERT INTO ${META_TABLE} VALUES ('partial_minutes', ${quote(String(minutes))})`);
+    }
+    if (intervalMinutes % minutes !== 0) {
+      throw new UsageError(
+        `${options.path}: its Traffic Analytics rows were aggregated per ${minutes} minutes when it was created; open it with an interval of ${minutes === 10 ? '10 or 60' : '60'} minutes, or ingest into a new store for ${intervalMinutes}-minute rows`,
+      );
+    }
+    return minutes;
+  }
+
   function toCheckpoint(r: unknown[]): BlobCheckpoint {
     return {
       source: r[0] as string,
@@ -278,6 +304,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
           `CREATE TABLE IF NOT EXISTS ${DICTIONARY_TABLE} (id UINTEGER NOT NULL, value VARCHAR NOT NULL)`,
         );
         for (const def of ALL_TABLES) await con.run(duckDbCreateTable(def));
+        partialMinutes = await settlePartialMinutes();
         await con.run(
           `INSERT OR REPLACE INTO ${META_TABLE} VALUES ('interval_minutes', ${quote(String(intervalMinutes))})`,
         );
@@ -438,7 +465,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
       }
     },
     info(): StoreInfo {
-      return { dialect: 'duckdb', intervalMinutes, location: options.path };
+      return { dialect: 'duckdb', intervalMinutes, partialMinutes, location: options.path };
     },
     async replaceTopology(topology: TableRows) {
       await exclusive(async () => {

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emulate, FLOW_LOG_BLOB_FRAMING } from '../../src/emulator/index.js';
+import { loadScenario } from '../../src/model/index.js';
+import { createFolderSink } from '../../src/storage/sink-fs.js';
+import { openFolderSource } from '../../src/storage/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { createDeriver, runIngest } from '../../src/ingest/index.js';
+import { UsageError } from '../../src/errors.js';
+
+const SCENARIO = fileURLToPath(new URL('../../examples/hub-spoke.yaml', import.meta.url));
+
+/** Every readable analytics table, whole, in a stable order. */
+async function analyticsRows(store: Store): Promise<Record<string, unknown[][]>> {
+  const out: Record<string, unknown[][]> = {};
+  for (const table of ['NTANetAnalytics', 'AzureNetworkAnalytics_CL', 'NTAIpDetails']) {
+    const r = await store.query(`SELECT * FROM ${table}`);
+    out[table] = r.rows
+      .map((row) => row.map((v) => (typeof v === 'bigint' ? Number(v) : v)))
+      .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+  }
+  return out;
+}
+
+async function partialCount(store: Store): Promise<{ rows: number; offGrid10: number }> {
+  const r = await store.query(
+    'SELECT count(*), count(*) FILTER (WHERE minute_ms % 600000 <> 0) FROM ta_flow_partials',
+  );
+  return { rows: Number(r.rows[0][0]), offGrid10: Number(r.rows[0][1]) };
+}
+
+describe('analytics partials folded to the store interval at ingest', () => {
+  let dir: string;
+  let logs: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flowlens-partials-'));
+    logs = join(dir, 'logs');
+    const sink = createFolderSink(logs, FLOW_LOG_BLOB_FRAMING);
+    const { scenario, serviceTags } = loadScenario(SCENARIO);
+    // 70 minutes from 23:30: several 10-minute intervals and an hour boundary
+    await emulate(
+      scenario,
+      sink,
+      { duration: '70m', start: '2025-01-06T23:30:00Z', commit: 'batched', seed: 5 },
+      {},
+      { serviceTags },
+    );
+    await sink.close();
+  }, 300_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a store created at 10 minutes gets 10-minute partials and the same Traffic Analytics rows as per-minute partials', async () => {
+    const ingestInto = async (file: string, intervalMinutes: number) => {
+      const store = await openStore({ db: join(dir, file), intervalMinutes });
+      const summary = await runIngest({
+        sources: [openFolderSource(logs)],
+        store,
+        derive: await createDeriver({ topology: SCENARIO }),
+        workers: 1,
+        log: () => {},
+      });
+      expect(summary.errors).toBe(0);
+      expect(summary.tuples).toBeGreaterThan(1000);
+      return store;
+    };
+    const perMinute = await ingestInto('per-minute.duckdb', 1);
+    const folded = await ingestInto('folded.duckdb', 10);
+    expect(perMinute.info().partialMinutes).toBe(1);
+    expect(folded.info().partialMinutes).toBe(10);
+    const fine = await partialCount(perMinute);
+    const coarse = await partialCount(folded);
+    expect(fine.offGrid10).toBeGreaterThan(0);
+    expect(coarse.offGrid10).toBe(0);
+    expect(coarse.rows).toBeLessThan(fine.rows);
+    await perMinute.close();
+    // the per-minute store seen at 10 minutes folds its partials in the views: same rows
+    const perMinuteAt10 = await openStore({ db: join(dir, 'per-minute.duckdb'), intervalMinutes: 10 });
+    const expected = await analyticsRows(perMinuteAt10);
+    expect(expected.NTANetAnalytics.length).toBeGreaterThan(10);
+    expect(expected.NTAIpDetails.length).toBeGreaterThan(0);
+    expect(await analyticsRows(folded)).toEqual(expected);
+    await perMinuteAt10.close();
+    await folded.close();
+    // and at 60 minutes as well
+    const a = await openStore({ db: join(dir, 'per-minute.duckdb'), intervalMinutes: 60 });
+    const b = await openStore({ db: join(dir, 'folded.duckdb'), intervalMinutes: 60 });
+    expect(await analyticsRows(b)).toEqual(await analyticsRows(a));
+    await a.close();
+    await b.close();
+  }, 300_000);
+
+  it('refuses to open a 10-minute store at 1 minute, naming the file and the intervals that work', async () => {
+    const file = join(dir, 'folded.duckdb');
+    const error = await openStore({ db: file, intervalMinutes: 1 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect(String((error as Error).message)).toContain(file);
+    expect(String((error as Error).message)).toContain('10 or 60');
+  });
+});
