@@ -5,15 +5,16 @@ import type { Store, StoreCommit } from '../store/types.js';
  * that are ready are committed together. Each unit keeps its own checkpoint, so atomicity per blob
  * is unchanged; only the number of transactions drops.
  *
- * A group is started when it is big enough (`minGroupTuples`) or when nothing else is on its way:
- * callers announce work in progress with `producing()` (a blob being read and decoded) and end it
- * before they hand in its unit. Waiting for the producers matters to DuckDB: a transaction that
- * appends a full row group (122,880 rows) to a table writes it compressed straight into the file,
- * while smaller appends go through the WAL and are compressed again at checkpoint. The analytics
- * partials (~0.4 rows per tuple on emulated traffic) need that many rows too, hence 450k tuples:
- * appending 1.85M emulated tuples with their partials cost 5.4 µs of CPU per tuple in 60k-tuple
- * groups, 4.5 µs in 300k and 3.4 µs in 450k-tuple groups (DuckDB, one thread). With nothing in
- * progress (follow mode, one new minute block) the unit is committed at once, so latency does not
+ * A group is started when its tuples fill a few DuckDB row groups (3 × 122,880 rows) and its
+ * largest derived table at least one, or when nothing else is on its way: callers announce work in progress with `producing()` (a blob
+ * being read and decoded) and end it before they hand in its unit. A transaction that appends at
+ * least a row group to a table writes it compressed straight into the file, while smaller appends
+ * go through the WAL and are compressed again at checkpoint: appending 1.85M emulated tuples with
+ * their analytics partials cost 5.4 µs of CPU per tuple in 60k-tuple groups, 4.5 µs in 300k and
+ * 3.4 µs in 450k-tuple groups (whose partials, ~0.4 rows per tuple then, passed a row group).
+ * The largest derived table (the flow partials) is what the rule waits for; smaller ones (public
+ * IP details) never would. With nothing in progress (follow mode, one new minute block) the unit
+ * is committed at once, so latency does not
  * suffer. Stores without `commitMany` get one `commit` per unit.
  */
 export interface Committer {
@@ -30,13 +31,25 @@ function tuplesOf(unit: StoreCommit): number {
   return n;
 }
 
+/** Rows of the largest derived table a unit writes. */
+function largestDerived(unit: StoreCommit): number {
+  let most = 0;
+  for (const rows of unit.derived ?? []) if (rows.length > most) most = rows.length;
+  return most;
+}
+
+/** DuckDB's row group: appends of at least this many rows to a table skip the WAL. */
+export const DUCKDB_ROW_GROUP_ROWS = 122_880;
+
 export interface CommitterOptions {
   /** Units per group at most. */
   maxGroup?: number;
   /** A group stops taking units once it holds this many tuples. */
   maxGroupTuples?: number;
-  /** A group waits for this many tuples while producers are still working. */
+  /** While producers are still working, a group waits for this many tuples (default 3 row groups)… */
   minGroupTuples?: number;
+  /** …and for this many rows in its largest derived table, if it has any (default 1 row group). */
+  minDerivedRows?: number;
 }
 
 export function createCommitter(store: Store, options: CommitterOptions = {}): Committer {
@@ -47,27 +60,40 @@ export function createCommitter(store: Store, options: CommitterOptions = {}): C
   // A group is bounded by its rows, not its units: a unit is one blob's chunk, from a few rows
   // (one new minute block) to hundreds of thousands (a whole hour read at once).
   const maxGroupTuples = options.maxGroupTuples ?? 1_000_000;
-  const minGroupTuples = Math.min(options.minGroupTuples ?? 450_000, maxGroupTuples);
-  let queue: { unit: StoreCommit; rows: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const minGroupTuples = Math.min(options.minGroupTuples ?? 3 * DUCKDB_ROW_GROUP_ROWS, maxGroupTuples);
+  const minDerivedRows = options.minDerivedRows ?? DUCKDB_ROW_GROUP_ROWS;
+  let queue: {
+    unit: StoreCommit;
+    rows: number;
+    derivedRows: number;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   let queuedRows = 0;
+  let queuedDerivedRows = 0;
   let producers = 0;
   let running = false;
 
-  const ready = () =>
-    queue.length > 0 && (producers === 0 || queuedRows >= minGroupTuples || queue.length >= maxGroup);
+  const bigEnough = () =>
+    queuedRows >= maxGroupTuples ||
+    (queuedRows >= minGroupTuples && (queuedDerivedRows === 0 || queuedDerivedRows >= minDerivedRows));
+  const ready = () => queue.length > 0 && (producers === 0 || queue.length >= maxGroup || bigEnough());
 
   async function drain(): Promise<void> {
     running = true;
     while (ready()) {
       let take = 0;
       let rows = 0;
+      let derivedRows = 0;
       while (take < queue.length && take < maxGroup && (take === 0 || rows < maxGroupTuples)) {
         rows += queue[take].rows;
+        derivedRows += queue[take].derivedRows;
         take++;
       }
       const group = queue.slice(0, take);
       queue = queue.slice(group.length);
       queuedRows -= rows;
+      queuedDerivedRows -= derivedRows;
       try {
         if (group.length === 1) await store.commit(group[0].unit);
         else await many!(group.map((g) => g.unit));
@@ -87,8 +113,10 @@ export function createCommitter(store: Store, options: CommitterOptions = {}): C
     commit(unit) {
       return new Promise<void>((resolve, reject) => {
         const rows = tuplesOf(unit);
-        queue.push({ unit, rows, resolve, reject });
+        const derivedRows = largestDerived(unit);
+        queue.push({ unit, rows, derivedRows, resolve, reject });
         queuedRows += rows;
+        queuedDerivedRows += derivedRows;
         kick();
       });
     },

@@ -23,8 +23,8 @@ export const ingestOptionsSchema = z.object({
    * Blobs read at once. Default for a store that commits groups (DuckDB): 512 when every source is
    * a folder, 64 otherwise (concurrent downloads); else 16. Each blob waits for the commit holding
    * its rows, so this also bounds a group: 512 emulated one-hour blobs hold ~600k tuples, enough
-   * for the committer's 450k-tuple groups that DuckDB writes as whole row groups (see
-   * committer.ts); each waiting blob keeps its file open. A store
+   * for the committer's groups of several DuckDB row groups (see committer.ts); each waiting blob
+   * keeps its file open. A store
    * committing unit by unit (ClickHouse) would see that many concurrent inserts instead, hence its
    * lower default.
    */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { flowBatchFromRows, type FlowRow } from '../../src/formats/flowbatch.js';
 import { openStore, type Store, type StoreCommit } from '../../src/store/index.js';
 import { createCommitter } from '../../src/ingest/committer.js';
+import { analyze, createAnalyticsContext } from '../../src/analytics/index.js';
 
 /** A real DuckDB store whose group commits are recorded (sizes in tuples, in order). */
 async function recordingStore(file: string): Promise<{ store: Store; groups: number[][] }> {
@@ -102,6 +103,32 @@ describe('group committer', () => {
     expect(groups.at(-1)).toEqual([1]);
     const { rows } = await store.query('SELECT count(*) AS n FROM flow_tuples');
     expect(Number(rows[0][0])).toBe(116);
+    await store.close();
+  });
+
+  it('waits for the largest derived table to fill as well, while producers are still working', async () => {
+    const { store, groups } = await recordingStore(join(dir, 'c.duckdb'));
+    const committer = createCommitter(store, { minGroupTuples: 10, minDerivedRows: 3 });
+    const ctx = createAnalyticsContext();
+    const withPartials = (blob: string) => {
+      const u = unit(blob, 20);
+      // one flow (same pair, port, protocol, minute): one partial row per unit
+      u.derived = u.tuples.flatMap((b) => analyze(b, ctx));
+      expect(u.derived.find((t) => t.table === 'ta_flow_partials')?.length).toBe(1);
+      return u;
+    };
+    const still = committer.producing();
+    const a = committer.commit(withPartials('a'));
+    const b = committer.commit(withPartials('b'));
+    await tick();
+    // 40 tuples ≥ 10, but 2 partial rows < 3: held back
+    expect(groups).toEqual([]);
+    const c = committer.commit(withPartials('c'));
+    await Promise.all([a, b, c]);
+    expect(groups).toEqual([[20, 20, 20]]);
+    still();
+    const { rows } = await store.query('SELECT count(*) FROM ta_flow_partials');
+    expect(Number(rows[0][0])).toBe(3);
     await store.close();
   });
 
