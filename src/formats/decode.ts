@@ -21,7 +21,7 @@
  * record) and counts it by reason in `DecodeStats`.
  */
 import { FlowLogFormatError } from '../errors.js';
-import { allocateFlowBatch, capacityOf, NULL_REF, type FlowBatch } from './flowbatch.js';
+import { capacityOf, NULL_REF, type FlowBatch } from './flowbatch.js';
 import type { FlowLogRecord } from './records.js';
 import {
   COLON,
@@ -170,8 +170,48 @@ const FAMILY_NSG = 1;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * A batch for the decoder to fill: like `allocateFlowBatch`, but each column's memory comes
+ * unfilled (`Buffer.allocUnsafeSlow`, one ArrayBuffer per column as before). Zero-filling ~6 MB
+ * per 64k-row batch was ~5% of decoding; every column of every row below `length` is written by
+ * the tuple loops or the record fills, so nothing reads the unfilled bytes.
+ */
+function allocateDecoderBatch(capacity: number): FlowBatch {
+  const f64 = () => new Float64Array(Buffer.allocUnsafeSlow(capacity * 8).buffer, 0, capacity);
+  const u32 = () => new Uint32Array(Buffer.allocUnsafeSlow(capacity * 4).buffer, 0, capacity);
+  const u16 = () => new Uint16Array(Buffer.allocUnsafeSlow(capacity * 2).buffer, 0, capacity);
+  const u8 = () => new Uint8Array(Buffer.allocUnsafeSlow(capacity).buffer, 0, capacity);
+  return {
+    length: 0,
+    strings: [],
+    time_ms: f64(),
+    version: u8(),
+    src_port: u16(),
+    dst_port: u16(),
+    protocol: u8(),
+    direction: u8(),
+    state: u8(),
+    decision: u8(),
+    packets_s2d: f64(),
+    bytes_s2d: f64(),
+    packets_d2s: f64(),
+    bytes_d2s: f64(),
+    record_time: u32(),
+    mac: u32(),
+    flow_log_id: u32(),
+    target_resource_id: u32(),
+    acl_id: u32(),
+    rule: u32(),
+    src_ip: u32(),
+    dst_ip: u32(),
+    encryption: u32(),
+    blob: u32(),
+    block: u32(),
+  };
+}
+
 function growBatch(batch: FlowBatch, capacity: number): FlowBatch {
-  const next = allocateFlowBatch(capacity);
+  const next = allocateDecoderBatch(capacity);
   next.length = batch.length;
   next.strings = batch.strings;
   for (const key of Object.keys(batch) as (keyof FlowBatch)[]) {
@@ -204,7 +244,7 @@ export function createDecoderInternal(
   const stats = emptyStats();
   const cache: ByteCache = createByteCache();
 
-  let batch = allocateFlowBatch(Math.min(batchSize + 64, 4096));
+  let batch = allocateDecoderBatch(Math.min(batchSize + 64, 4096));
   let learnedCapacity = capacityOf(batch);
   // The dictionary starts with room (see ByteCache.batchStrings); later batches get the size of
   // the one before.
@@ -828,7 +868,7 @@ export function createDecoderInternal(
       onBatch(full);
       return;
     }
-    batch = allocateFlowBatch(Math.min(learnedCapacity, batchSize + 4096));
+    batch = allocateDecoderBatch(Math.min(learnedCapacity, batchSize + 4096));
     batch.strings = new Array<string>(dictionaryRoom(cache));
     tuples.batch = batch;
     startBatch(cache, batch.strings, 0);
