@@ -4,7 +4,7 @@
  * old tail and a fresh tail after them, so a reader never sees a half-committed list longer than
  * one write.
  */
-import { closeSync, mkdirSync, openSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync, writevSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { FlowlensError } from '../errors.js';
 import { createStagingArea, type BlobSink, type BlobSinkOptions, type SinkCommitSummary } from './sink.js';
@@ -125,8 +125,27 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
   };
 }
 
-/** Open files kept by one folder sink (well under the usual 1,024 descriptors per process). */
-const MAX_OPEN_FILES = 512;
+/**
+ * Open files kept by one folder sink. Every batched commit touches each blob of the hour once, in
+ * the same order, so a cap below the number of blobs evicts every file before its next use (1,000
+ * NICs with a cap of 512: each commit reopened all 1,000 files). The cap is a quarter of the
+ * process's descriptor limit (Node raises the soft limit to the hard one; read from
+ * /proc/self/limits on Linux), at least 512 and at most 16,384.
+ */
+const MAX_OPEN_FILES = openFileCap();
+
+function openFileCap(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) {
+      const soft = m[1] === 'unlimited' ? Infinity : Number(m[1]);
+      return Math.max(512, Math.min(16_384, Math.floor(soft / 4)));
+    }
+  } catch {
+    // Not Linux: keep the conservative cap.
+  }
+  return 512;
+}
 /** writev takes at most IOV_MAX (1,024 on Linux) buffers per call. */
 const MAX_WRITEV_PARTS = 1024;
 

@@ -1,0 +1,31 @@
+/**
+ * Fast-forward into a folder: how often block lists are committed must not change the files.
+ */
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { syntheticScenario } from '../../src/emulator/index.js';
+import { readBlobs, runToFolder } from './support.js';
+
+function contents(dir: string): Map<string, string> {
+  return new Map(readBlobs(dir).map((b) => [relative(dir, join(dir, b.path)), b.bytes.toString('latin1')]));
+}
+
+describe('folder sink commits', () => {
+  it('writes the same files with batched commits (large and tiny batches) as with one commit per minute', async () => {
+    const scenario = syntheticScenario(60, 3);
+    const options = { duration: '75m', start: '2025-01-06T23:30:00Z', profile: 'ga' as const };
+    const perMinute = await runToFolder(scenario, { ...options, commit: 'minute' });
+    const batched = await runToFolder(scenario, { ...options, commit: 'batched' });
+    // 8 KiB: a commit after every minute, reopening files kept open or closed by the sink's cap.
+    const tiny = await runToFolder(scenario, { ...options, commit: 'batched', maxPendingBytes: 8192 });
+    expect(batched.summary.commits).toBeLessThan(perMinute.summary.commits);
+    expect(tiny.summary.commits).toBeGreaterThanOrEqual(75);
+    const a = contents(perMinute.dir);
+    expect(a.size).toBeGreaterThan(60);
+    for (const other of [contents(batched.dir), contents(tiny.dir)]) {
+      expect([...other.keys()].sort()).toEqual([...a.keys()].sort());
+      for (const [path, text] of a) expect(other.get(path), path).toBe(text);
+    }
+    for (const text of a.values()) expect(() => JSON.parse(text)).not.toThrow();
+  });
+});
