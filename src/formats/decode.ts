@@ -50,7 +50,6 @@ import {
 import {
   addBatchString,
   createByteCache,
-  dictionaryRoom,
   endBatch,
   describeTupleFailure,
   hashBytes,
@@ -246,10 +245,7 @@ export function createDecoderInternal(
 
   let batch = allocateDecoderBatch(Math.min(batchSize + 64, 4096));
   let learnedCapacity = capacityOf(batch);
-  // The dictionary starts with room (see ByteCache.batchStrings); later batches get the size of
-  // the one before.
-  batch.strings = new Array<string>(Math.min(batchSize * 2 + 64, 16384));
-  startBatch(cache, batch.strings, 0);
+  startBatch(cache);
 
   // Input window: `b[0, n)` holds bytes from absolute offset `bufBase`; between pushes only the
   // unfinished tail (the carry) stays in it.
@@ -862,16 +858,15 @@ export function createDecoderInternal(
   function flush(last = false): void {
     if (batch.length === 0) return;
     const full = batch;
-    endBatch(cache);
+    full.strings = endBatch(cache);
     if (last) {
       // Nothing follows the final batch: hand it over without allocating a successor.
       onBatch(full);
       return;
     }
     batch = allocateDecoderBatch(Math.min(learnedCapacity, batchSize + 4096));
-    batch.strings = new Array<string>(dictionaryRoom(cache));
     tuples.batch = batch;
-    startBatch(cache, batch.strings, 0);
+    startBatch(cache);
     onBatch(full);
   }
 

@@ -58,9 +58,10 @@ export interface ByteCache {
   batchRefs: Int32Array;
   currentGeneration: number;
   /**
-   * The dictionary of the batch being filled: its first `batchCount` entries are in use. The
-   * array is made with room for a whole batch (`startBatch`) and cut to size by `endBatch`:
-   * appending one string at a time to a growing array costs several times more.
+   * Scratch for the dictionary of the batch being filled, kept across batches: its first
+   * `batchCount` entries are the batch's, and `endBatch` copies them out in one slice. Appending
+   * to a fresh array per batch (growing it step by step) or allocating a big holey one per batch
+   * both cost several percent of decoding.
    */
   batchStrings: string[];
   batchCount: number;
@@ -107,15 +108,11 @@ export function createByteCache(): ByteCache {
   };
 }
 
-/**
- * Starts a new batch dictionary; ids keep their strings, references start over. `strings` holds
- * `used` entries (the rest is room, see `batchStrings`).
- */
-export function startBatch(cache: ByteCache, strings: string[], used = strings.length): void {
+/** Starts a new batch dictionary; ids keep their strings, references start over. */
+export function startBatch(cache: ByteCache): void {
   if (cache.count > MAX_ENTRIES) clearCache(cache);
   cache.currentGeneration++;
-  cache.batchStrings = strings;
-  cache.batchCount = used;
+  cache.batchCount = 0;
   if (++cache.ip4Tag > IP4_TAG_MAX) {
     cache.ip4Tag = 1;
     const table = cache.ip4Table;
@@ -612,14 +609,9 @@ export function addBatchString(cache: ByteCache, value: string): number {
   return ref;
 }
 
-/** Cuts the current batch dictionary to the entries in use; call before handing the batch out. */
-export function endBatch(cache: ByteCache): void {
-  cache.batchStrings.length = cache.batchCount;
-}
-
-/** Room to make for the next batch dictionary: the last one's size and a little more. */
-export function dictionaryRoom(cache: ByteCache): number {
-  return Math.min(cache.batchCount + (cache.batchCount >> 3) + 64, 1 << 17);
+/** The current batch's dictionary, exactly its entries in use (a new array each call). */
+export function endBatch(cache: ByteCache): string[] {
+  return cache.batchStrings.slice(0, cache.batchCount);
 }
 
 export function refOfBytes(cache: ByteCache, b: Uint8Array, s: number, e: number, h: number): number {
