@@ -128,8 +128,7 @@ interface Target {
   hourStartMs: number;
   blobName: string;
   blocks: number;
-  /** Minute this target last got a tuple in, and its tuples in that minute (slice of the order). */
-  minute: number;
+  /** This minute's tuples (a slice of the order). */
   count: number;
   offset: number;
   /** NSG targets: rule headers (they embed the MAC). */
@@ -226,6 +225,15 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   const aclHeaders = new Map<string, Buffer>();
   const nsgRuleOrder = new Map<string, number>();
   const sideTpls: SideTpl[] = [];
+  // What `collect` reads of each side template, as columns (compact: no object per lookup).
+  let tplVnetTarget = new Int32Array(256);
+  let tplVnetStates = new Int32Array(256);
+  let tplNsgTarget = new Int32Array(256);
+  let tplNsgV2 = new Uint8Array(256);
+  // Per target: 1 + the minute it last got a tuple in, its tuples then, their offset in `order`.
+  let tMinute = new Int32Array(256);
+  let tCount = new Int32Array(256);
+  let tOffset = new Int32Array(256);
   const sideTplIds = new Map<string, number>();
   const writer = createByteWriter(1 << 20);
 
@@ -366,13 +374,12 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     eB1[i] = ev[EV_B1];
     eP2[i] = ev[EV_P2];
     eB2[i] = ev[EV_B2];
-    const t = targets[target];
-    if (t.minute !== minuteIdx) {
-      t.minute = minuteIdx;
-      t.count = 0;
+    if (tMinute[target] !== minuteIdx + 1) {
+      tMinute[target] = minuteIdx + 1;
+      tCount[target] = 0;
       touched.push(target);
     }
-    t.count++;
+    tCount[target]++;
   };
 
   const groupFor = (aclId: string, rule: string): number => {
@@ -426,6 +433,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
         });
       }
       id = targets.length;
+      tMinute = grown(tMinute, id + 1);
+      tCount = grown(tCount, id + 1);
+      tOffset = grown(tOffset, id + 1);
       targets.push({
         kind,
         nic,
@@ -436,7 +446,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
         hourStartMs: -1,
         blobName: '',
         blocks: 0,
-        minute: -1,
         count: 0,
         offset: 0,
         nsgHeaders: kind === 'nsg' ? new Map() : null,
@@ -495,6 +504,14 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     };
     id = sideTpls.length;
     sideTpls.push(tpl);
+    tplVnetTarget = grown(tplVnetTarget, id + 1);
+    tplVnetStates = grown(tplVnetStates, id + 1);
+    tplNsgTarget = grown(tplNsgTarget, id + 1);
+    tplNsgV2 = grown(tplNsgV2, id + 1);
+    tplVnetTarget[id] = tpl.vnetTarget;
+    tplVnetStates[id] = tpl.vnetStates;
+    tplNsgTarget[id] = tpl.nsgTarget;
+    tplNsgV2[id] = tpl.nsgV2 ? 1 : 0;
     sideTplIds.set(k, id);
     return id;
   };
@@ -569,10 +586,10 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     for (let k = 0; k < 2; k++) {
       const side = k === 0 ? sSide0[s] : sSide1[s];
       if (side < 0) break;
-      const tpl = sideTpls[side];
-      if (tpl.vnetTarget >= 0 && tpl.vnetStates & bit) addTuple(s, side, tpl.vnetTarget, st);
-      if (tpl.nsgTarget >= 0 && (tpl.nsgV2 || st === ST_B || st === ST_D))
-        addTuple(s, side, tpl.nsgTarget, st);
+      const vt = tplVnetTarget[side];
+      if (vt >= 0 && tplVnetStates[side] & bit) addTuple(s, side, vt, st);
+      const nt = tplNsgTarget[side];
+      if (nt >= 0 && (tplNsgV2[side] === 1 || st === ST_B || st === ST_D)) addTuple(s, side, nt, st);
     }
   };
 
@@ -1174,14 +1191,18 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     order = grown(order, eCount);
     let offset = 0;
     for (const id of touched) {
-      const t = targets[id];
-      t.offset = offset;
-      offset += t.count;
-      t.count = 0;
+      tOffset[id] = offset;
+      offset += tCount[id];
+      tCount[id] = 0;
     }
     for (let e = 0; e < eCount; e++) {
-      const t = targets[eTarget[e]];
-      order[t.offset + t.count++] = e;
+      const id = eTarget[e];
+      order[tOffset[id] + tCount[id]++] = e;
+    }
+    for (const id of touched) {
+      const t = targets[id];
+      t.offset = tOffset[id];
+      t.count = tCount[id];
     }
     if (!groupsRanked) rankGroups();
 
