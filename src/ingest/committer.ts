@@ -21,6 +21,12 @@ export interface Committer {
   commit(unit: StoreCommit): Promise<void>;
   /** Announces a unit on its way; call the returned function (once; more calls are ignored) when it is handed in or abandoned. */
   producing(): () => void;
+  /**
+   * Resolves when there is room for more: fewer than `maxBacklogTuples` tuples queued for a group
+   * commit, or fewer than `maxInFlightUnits` commits running for a store that commits unit by unit.
+   * Callers that do not wait for their own commits wait for this before producing more.
+   */
+  room(): Promise<void>;
 }
 
 type GroupCapableStore = Store & { commitMany?: (units: readonly StoreCommit[]) => Promise<void> };
@@ -50,12 +56,50 @@ export interface CommitterOptions {
   minGroupTuples?: number;
   /** …and for this many rows in its largest derived table, if it has any (default 1 row group). */
   minDerivedRows?: number;
+  /** Tuples queued (beyond the group being committed) before `room()` waits; default maxGroupTuples. */
+  maxBacklogTuples?: number;
+  /** Stores without group commits: commits running at once before `room()` waits (default 16). */
+  maxInFlightUnits?: number;
+}
+
+/** Promises resolved when `hasRoom()` turns true; checked whenever the backlog shrinks. */
+function createRoomWaiters(hasRoom: () => boolean) {
+  let waiters: Array<() => void> = [];
+  return {
+    room(): Promise<void> {
+      if (hasRoom()) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    check() {
+      if (waiters.length === 0 || !hasRoom()) return;
+      const woken = waiters;
+      waiters = [];
+      for (const wake of woken) wake();
+    },
+  };
 }
 
 export function createCommitter(store: Store, options: CommitterOptions = {}): Committer {
   const many = (store as GroupCapableStore).commitMany?.bind(store);
   const noop = () => {};
-  if (!many) return { commit: (unit) => store.commit(unit), producing: () => noop };
+  if (!many) {
+    const maxInFlight = options.maxInFlightUnits ?? 16;
+    let inFlight = 0;
+    const waiters = createRoomWaiters(() => inFlight < maxInFlight);
+    return {
+      async commit(unit) {
+        inFlight++;
+        try {
+          await store.commit(unit);
+        } finally {
+          inFlight--;
+          waiters.check();
+        }
+      },
+      producing: () => noop,
+      room: () => waiters.room(),
+    };
+  }
   const maxGroup = options.maxGroup ?? 4096;
   // A group is bounded by its rows, not its units: a unit is one blob's chunk, from a few rows
   // (one new minute block) to hundreds of thousands (a whole hour read at once).
@@ -71,6 +115,8 @@ export function createCommitter(store: Store, options: CommitterOptions = {}): C
   }[] = [];
   let queuedRows = 0;
   let queuedDerivedRows = 0;
+  const maxBacklog = options.maxBacklogTuples ?? maxGroupTuples;
+  const waiters = createRoomWaiters(() => queuedRows < maxBacklog);
   let producers = 0;
   let running = false;
 
@@ -94,6 +140,7 @@ export function createCommitter(store: Store, options: CommitterOptions = {}): C
       queue = queue.slice(group.length);
       queuedRows -= rows;
       queuedDerivedRows -= derivedRows;
+      waiters.check();
       try {
         if (group.length === 1) await store.commit(group[0].unit);
         else await many!(group.map((g) => g.unit));
@@ -130,5 +177,6 @@ export function createCommitter(store: Store, options: CommitterOptions = {}): C
         kick();
       };
     },
+    room: () => waiters.room(),
   };
 }

@@ -20,13 +20,11 @@ export const ingestOptionsSchema = z.object({
   /** Decoder threads; 0 decodes on the main thread. */
   workers: z.number().int().min(0).max(64).default(defaultDecoderThreads),
   /**
-   * Blobs read at once. Default for a store that commits groups (DuckDB): 512 when every source is
-   * a folder, 64 otherwise (concurrent downloads); else 16. Each blob waits for the commit holding
-   * its rows, so this also bounds a group: 512 emulated one-hour blobs hold ~600k tuples, enough
-   * for the committer's groups of several DuckDB row groups (see committer.ts); each waiting blob
-   * keeps its file open. A store
-   * committing unit by unit (ClickHouse) would see that many concurrent inserts instead, hence its
-   * lower default.
+   * Blobs read and decoded at once; default 64 for a store that commits groups (DuckDB), else 16.
+   * A blob hands its rows to the committer and its lane takes the next blob while the rows wait
+   * for their group (see committer.ts), so this bounds reads and decoder work in flight, not the
+   * groups. A store committing unit by unit (ClickHouse) gets at most this many concurrent
+   * inserts, hence its lower default.
    */
   concurrency: z.number().int().min(1).max(4096).optional(),
   /** Upper bound of one ranged read (and one store commit). */

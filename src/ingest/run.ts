@@ -164,13 +164,10 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     errors: 0,
   };
   const report = () => run.onProgress?.({ ...progress });
-  const committer = createCommitter(run.store);
-  // Lanes (blobs read at once). With a group-committing store each lane waits for the group holding
-  // its rows, so lanes × rows per blob bounds a group: folders get enough lanes for groups of a few
-  // row groups (see committer.ts); Azure sources stay at 64 concurrent downloads.
-  const concurrency =
-    settings.concurrency ??
-    (run.store.commitMany ? (run.sources.every((s) => s.kind === 'folder') ? 512 : 64) : 16);
+  // Lanes: blobs being read and decoded at once. A lane hands its rows to the committer and goes
+  // on to the next blob; the committer bounds what waits for the store (see committer.ts).
+  const concurrency = settings.concurrency ?? (run.store.commitMany ? 64 : 16);
+  const committer = createCommitter(run.store, { maxInFlightUnits: concurrency });
   // Analytics made by createDeriver run on the decoder threads, beside decoding.
   // Partials as coarse as the store allows (its creation interval): fewer rows to write and fold.
   const portableSpec = decoder.decodeAndDerive ? deriverSpecOf(run.derive) : undefined;
@@ -215,6 +212,15 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   };
   let changed: WorkItem[] = [];
 
+  /**
+   * The wait for a blob's last commit, detached from its lane so that the lane can read the next
+   * blob meanwhile (reading and decoding overlap the store's commit); awaited at the end of a pass.
+   */
+  const tails = new Set<Promise<void>>();
+  async function settleTails(): Promise<void> {
+    while (tails.size > 0) await Promise.all([...tails]);
+  }
+
   async function ingestBlob(item: WorkItem): Promise<void> {
     const { source, claims, shared, known, blob, quarantined } = item;
     const key = `${source.id}\u0000${blob.name}`;
@@ -237,6 +243,8 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         return;
       }
     }
+    // Too much waiting for the store: let it catch up before reading more.
+    await committer.room();
     const claim = await claims.claim(blob.name);
     if (claim === null) {
       summary.claimedElsewhere++;
@@ -247,59 +255,8 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
     // Reading and decoding count as work on its way to the committer, which waits for it to make
     // bigger groups (see committer.ts); waiting for our own commit does not.
     let endProducing = committer.producing();
-    try {
-      // Alone on the source, the pass's map is exact (this run writes every checkpoint and updates
-      // the map as it commits). Shared, another process may have committed since the map was read:
-      // the claim is held now, so the store's checkpoint read after it is final.
-      const cursor = shared
-        ? await run.store.getCheckpoint(source.id, blob.name)
-        : (known.get(blob.name) ?? null);
-      for await (const chunk of source.readDelta(blob, cursor, { maxChunkBytes: settings.maxChunkBytes })) {
-        current = chunk;
-        // read before decoding: a transferable chunk's bytes are detached once posted to a thread
-        const chunkBytes = chunk.bytes.length;
-        let tuples: FlowBatch[] = [];
-        let derived: TableRows[] | undefined;
-        if (chunk.blocks.length > 0) {
-          if (deriveSpec && decoder.decodeAndDerive) {
-            const result = await decoder.decodeAndDerive(chunkJob(chunk), deriveSpec);
-            tuples = result.batches;
-            derived = result.derived;
-          } else tuples = await decoder.decode(chunkJob(chunk));
-        }
-        if (run.derive && tuples.length > 0 && derived === undefined) {
-          derived = await run.derive(tuples, { source: source.id, blob: blob.name });
-        }
-        if (!(await claim.confirm())) {
-          log(`flowlens: lost the claim on ${blob.name}; another worker continues it`);
-          return;
-        }
-        const checkpoint = checkpointAfter(source.id, chunk);
-        const committed = committer.commit({ checkpoint, tuples, derived, replaceBlob: chunk.replace });
-        endProducing();
-        await committed;
-        endProducing = committer.producing();
-        known.set(blob.name, checkpoint);
-        const count = tuples.reduce((s, b) => s + b.length, 0);
-        touched = true;
-        summary.blocks += chunk.blocks.length;
-        summary.tuples += count;
-        progress.blocks = summary.blocks;
-        progress.tuples = summary.tuples;
-        progress.bytes += chunkBytes;
-        run.onCommit?.({
-          source: source.id,
-          blob: blob.name,
-          blocks: chunk.blocks.length,
-          tuples: count,
-          checkpoint,
-          lineage: chunk.blocks.map(lineageOf),
-        });
-        report();
-        if (run.signal?.aborted) return;
-      }
-      seen.set(key, stamp);
-    } catch (err) {
+
+    const fail = async (err: unknown): Promise<void> => {
       if (err instanceof BlobChangedError) {
         // Re-committed (or recreated) while being read: try again now unless follow mode will.
         changed.push({ ...item, reason: 'kept changing while being read' });
@@ -337,12 +294,107 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       } else {
         log(`flowlens: ${blob.name}: ${message} (will retry on the next run)`);
       }
-    } finally {
+    };
+    const finish = async (): Promise<void> => {
       endProducing();
       await claim.release();
       if (touched) summary.blobs++;
       progress.blobsDone++;
+    };
+
+    /**
+     * Hands each chunk to the committer; returns the last chunk's commit (with its bookkeeping),
+     * not yet awaited, or null when nothing is left to wait for. A chunk is handed in only after
+     * the previous one of the blob is committed, so a failed commit never leaves a gap behind a
+     * later checkpoint.
+     */
+    const produce = async (): Promise<{ last: Promise<void> | null; complete: boolean }> => {
+      let pending: Promise<void> | null = null;
+      // Alone on the source, the pass's map is exact (this run writes every checkpoint and updates
+      // the map as it commits). Shared, another process may have committed since the map was read:
+      // the claim is held now, so the store's checkpoint read after it is final.
+      const cursor = shared
+        ? await run.store.getCheckpoint(source.id, blob.name)
+        : (known.get(blob.name) ?? null);
+      for await (const chunk of source.readDelta(blob, cursor, { maxChunkBytes: settings.maxChunkBytes })) {
+        current = chunk;
+        // read before decoding: a transferable chunk's bytes are detached once posted to a thread
+        const chunkBytes = chunk.bytes.length;
+        let tuples: FlowBatch[] = [];
+        let derived: TableRows[] | undefined;
+        if (chunk.blocks.length > 0) {
+          if (deriveSpec && decoder.decodeAndDerive) {
+            const result = await decoder.decodeAndDerive(chunkJob(chunk), deriveSpec);
+            tuples = result.batches;
+            derived = result.derived;
+          } else tuples = await decoder.decode(chunkJob(chunk));
+        }
+        if (run.derive && tuples.length > 0 && derived === undefined) {
+          derived = await run.derive(tuples, { source: source.id, blob: blob.name });
+        }
+        // The blob's previous chunk is committed before this one is handed in. Waiting for the
+        // committer is not producing (it may be waiting for producers to finish a group).
+        if (pending) {
+          endProducing();
+          await pending;
+          endProducing = committer.producing();
+        }
+        if (!(await claim.confirm())) {
+          log(`flowlens: lost the claim on ${blob.name}; another worker continues it`);
+          return { last: null, complete: false };
+        }
+        const checkpoint = checkpointAfter(source.id, chunk);
+        const blocks = chunk.blocks;
+        const committed = committer.commit({ checkpoint, tuples, derived, replaceBlob: chunk.replace });
+        endProducing();
+        pending = committed.then(() => {
+          known.set(blob.name, checkpoint);
+          const count = tuples.reduce((s, b) => s + b.length, 0);
+          touched = true;
+          summary.blocks += blocks.length;
+          summary.tuples += count;
+          progress.blocks = summary.blocks;
+          progress.tuples = summary.tuples;
+          progress.bytes += chunkBytes;
+          run.onCommit?.({
+            source: source.id,
+            blob: blob.name,
+            blocks: blocks.length,
+            tuples: count,
+            checkpoint,
+            lineage: blocks.map(lineageOf),
+          });
+          report();
+        });
+        // keep the promise observed: its failure is handled where it is awaited
+        pending.catch(() => undefined);
+        if (run.signal?.aborted) return { last: pending, complete: false };
+        endProducing = committer.producing();
+      }
+      endProducing();
+      return { last: pending, complete: true };
+    };
+
+    let produced: { last: Promise<void> | null; complete: boolean };
+    try {
+      produced = await produce();
+    } catch (err) {
+      await fail(err);
+      await finish();
+      return;
     }
+    const tail = (async () => {
+      try {
+        if (produced.last) await produced.last;
+        if (produced.complete) seen.set(key, stamp);
+      } catch (err) {
+        await fail(err);
+      } finally {
+        await finish();
+      }
+    })();
+    tails.add(tail);
+    void tail.finally(() => tails.delete(tail));
   }
 
   const retried = new Set<string>();
@@ -403,6 +455,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       progress.phase = 'ingesting';
       report();
       await forEachLimited(work, concurrency, ingestBlob);
+      await settleTails();
       for (
         let retry = 1;
         retry <= BLOB_RETRIES && changed.length > 0 && !settings.follow && !run.signal?.aborted;
@@ -412,6 +465,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         changed = [];
         await sleep(Math.min(LIST_BACKOFF_CAP_MS, LIST_BACKOFF_START_MS * 2 ** (retry - 1)), run.signal);
         await forEachLimited(again, concurrency, ingestBlob);
+        await settleTails();
       }
       if (!settings.follow && changed.length > 0) {
         summary.errors += changed.length;
@@ -427,6 +481,8 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
       if (run.signal?.aborted) break;
     }
   } finally {
+    // a pass that threw still lets the commits it handed in finish before the caller closes the store
+    await settleTails().catch(() => undefined);
     if (ownPool) await decoder.close();
   }
   summary.bytes = run.sources.reduce((s, source, i) => s + source.stats.bytesRead - bytesAtStart[i], 0);

@@ -132,6 +132,45 @@ describe('group committer', () => {
     await store.close();
   });
 
+  it('room(): producers wait while too many tuples are queued, and resume once a group takes them', async () => {
+    const { store, groups } = await recordingStore(join(dir, 'd.duckdb'));
+    const committer = createCommitter(store, { minGroupTuples: 1_000, maxBacklogTuples: 50 });
+    await committer.room(); // empty: room at once
+    const producer = committer.producing();
+    const queued = committer.commit(unit('a', 60));
+    let roomy = false;
+    const waiting = committer.room().then(() => (roomy = true));
+    await tick();
+    expect(roomy).toBe(false);
+    expect(groups).toEqual([]);
+    producer(); // nothing else on its way: the group goes, the backlog empties
+    await Promise.all([queued, waiting]);
+    expect(roomy).toBe(true);
+    expect(groups).toEqual([[60]]);
+    await store.close();
+  });
+
+  it('room(): a store committing unit by unit gets at most maxInFlightUnits commits at once', async () => {
+    const { store, groups } = await recordingStore(join(dir, 'e.duckdb'));
+    delete store.commitMany;
+    const order: string[] = [];
+    const recorded = store.commit.bind(store);
+    store.commit = async (u) => {
+      await recorded(u);
+      order.push(`committed ${u.checkpoint.blob}`);
+    };
+    const committer = createCommitter(store, { maxInFlightUnits: 2 });
+    const first = committer.commit(unit('a', 5));
+    const second = committer.commit(unit('b', 5));
+    // two commits running: room only once one of them is done
+    const waiting = committer.room().then(() => order.push('room'));
+    await Promise.all([first, second, waiting]);
+    expect(order[0]).toMatch(/^committed/);
+    expect(order).toContain('room');
+    expect(groups).toEqual([[5], [5]]);
+    await store.close();
+  });
+
   it('an abandoned producer (a blob that failed) releases the units waiting for it', async () => {
     const { store, groups } = await recordingStore(join(dir, 'b.duckdb'));
     const committer = createCommitter(store, { minGroupTuples: 1_000 });

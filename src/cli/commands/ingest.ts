@@ -68,7 +68,7 @@ export function register(program: Command): void {
     )
     .option(
       '--concurrency <n>',
-      'blobs read at once (DuckDB, which commits them in groups: 512 from a folder, 64 from Azure; ClickHouse: 16)',
+      'blobs read and decoded at once (default 64 with DuckDB, which commits them in groups; 16 with ClickHouse)',
       parseIntegerOption('--concurrency'),
     )
     .option('--max-chunk-bytes <n>', 'largest ranged read / commit', parseIntegerOption('--max-chunk-bytes'))
