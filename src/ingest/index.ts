@@ -6,6 +6,7 @@ export * from './config.js';
 export {
   runIngest,
   chunkJob,
+  threadDeriverSpec,
   type IngestRun,
   type IngestSummary,
   type IngestProgress,

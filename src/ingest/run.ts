@@ -8,7 +8,7 @@ import { BlobChangedError, type BlobInfo, type BlobSource, type DeltaChunk } fro
 import { resolveIngestOptions, type IngestOptionsInput } from './config.js';
 import { createDecoderPool, type DecodeJob, type DecoderPool } from './decode.js';
 import { createCommitter } from './committer.js';
-import { deriverSpecOf } from './derive.js';
+import { deriverSpecOf, type DeriverSpec } from './derive.js';
 
 /**
  * The ingest loop: list → claim → checkpoint → new blocks → decode (worker threads) → derive
@@ -123,6 +123,18 @@ async function forEachLimited<T>(
   await Promise.all(lanes);
 }
 
+/**
+ * What the decoder threads derive with: the deriver's own spec, with partials as coarse as the
+ * store allows (its creation interval: fewer rows to write and fold). Undefined for a hand-written
+ * deriver, which runs on the main thread. (A pool warmed with this spec is ready for the run.)
+ */
+export function threadDeriverSpec(derive: Deriver | undefined, store: Store): DeriverSpec | undefined {
+  const spec = deriverSpecOf(derive);
+  const partialMinutes = store.info().partialMinutes;
+  if (!spec || spec.partialMinutes !== undefined || partialMinutes === undefined) return spec;
+  return { ...spec, partialMinutes: partialMinutes as 1 | 10 | 60 };
+}
+
 export function chunkJob(chunk: DeltaChunk): DecodeJob {
   const base = chunk.blocks.length > 0 ? chunk.blocks[0].offset : 0;
   return {
@@ -169,13 +181,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   const concurrency = settings.concurrency ?? (run.store.commitMany ? 64 : 16);
   const committer = createCommitter(run.store, { maxInFlightUnits: concurrency });
   // Analytics made by createDeriver run on the decoder threads, beside decoding.
-  // Partials as coarse as the store allows (its creation interval): fewer rows to write and fold.
-  const portableSpec = decoder.decodeAndDerive ? deriverSpecOf(run.derive) : undefined;
-  const storePartialMinutes = run.store.info().partialMinutes;
-  const deriveSpec =
-    portableSpec && portableSpec.partialMinutes === undefined && storePartialMinutes !== undefined
-      ? { ...portableSpec, partialMinutes: storePartialMinutes as 1 | 10 | 60 }
-      : portableSpec;
+  const deriveSpec = decoder.decodeAndDerive ? threadDeriverSpec(run.derive, run.store) : undefined;
   const warming = deriveSpec && decoder.warm ? decoder.warm(deriveSpec) : undefined;
   warming?.catch(() => undefined);
   /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */
