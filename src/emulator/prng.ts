@@ -62,17 +62,23 @@ export function createPrng(seed: number): Prng {
 }
 
 /**
- * One PRNG object re-seeded for each `head + n` label (a source's stream per minute): the same
- * numbers as `prngFor(seed, head + String(n))`, without a new label string, hash pass over the
- * head or PRNG object per minute.
+ * A PRNG re-seeded for label `head + String(n)` from the FNV state of `head` (`labelHeadState`):
+ * the same numbers as `prngFor(seed, head + String(n))`, without a new label string, hash pass
+ * over the head or PRNG object per stream. The traffic sources (tens of thousands at 10,000 NICs)
+ * share one, each keeping only its head's state; a stream is drawn completely before the next
+ * source re-seeds it.
  */
-export interface LabelledPrng extends Prng {
-  /** Restarts the stream of label `head + String(n)` (`n` a non-negative integer). */
-  reseed(n: number): void;
+export interface ReseedablePrng extends Prng {
+  /** Restarts the stream of label `head + String(n)`, `headState` being `labelHeadState(seed, head)`. */
+  reseed(headState: number, n: number): void;
 }
 
-export function labelledPrng(seed: number, head: string): LabelledPrng {
-  const headState = fnvText((0x811c9dc5 ^ seed) >>> 0, head);
+/** The FNV-1a state after `head` under the run seed (see `ReseedablePrng`). */
+export function labelHeadState(seed: number, head: string): number {
+  return fnvText((0x811c9dc5 ^ seed) >>> 0, head);
+}
+
+export function reseedablePrng(): ReseedablePrng {
   let state = 0;
   const u32 = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -85,11 +91,12 @@ export function labelledPrng(seed: number, head: string): LabelledPrng {
     u32,
     next: () => u32() / 4294967296,
     int: (lo, hi) => lo + Math.floor((u32() / 4294967296) * (hi - lo + 1)),
-    reseed(n) {
-      state =
+    reseed(headState, n) {
+      state = mix32(
         Number.isInteger(n) && n >= 0 && n < 2 ** 31
-          ? mix32(fnvDigits(headState, n))
-          : hashLabel(seed, head + String(n));
+          ? fnvDigits(headState, n)
+          : fnvText(headState, String(n)),
+      );
     },
   };
 }

@@ -20,7 +20,7 @@ import {
   type Endpoint,
   type EndpointSet,
 } from './network.js';
-import { labelledPrng, type Prng } from './prng.js';
+import { labelHeadState, reseedablePrng, type Prng } from './prng.js';
 import { ENCRYPTION_NOISE_VALUE, type FlowKind } from './recorder.js';
 
 export interface Connection {
@@ -282,6 +282,8 @@ export function buildConnectionSources(
   const table = createEndpointTable();
   const sources: BatchSource[] = [];
   const pickA: Pick = { id: 0, ip: 0 };
+  /** One PRNG for all sources: each re-seeds it with its own label's stream before drawing. */
+  const rand = reseedablePrng();
   const pickB: Pick = { id: 0, ip: 0 };
 
   /** Fills everything but the addresses, ports and timing; returns the row. */
@@ -323,7 +325,7 @@ export function buildConnectionSources(
     const pEnd = p.duration === undefined ? endMs : Math.min(endMs, pStart + p.duration * 1000);
     const firstMinute = Math.floor((pStart - startMs) / 60_000);
     const sourceIdx = sources.length;
-    const rand = labelledPrng(seed, `traffic:${p.name}:`);
+    const head = labelHeadState(seed, `traffic:${p.name}:`);
     const shape: Shape = {
       protocol,
       kind: KIND_NORMAL,
@@ -341,7 +343,7 @@ export function buildConnectionSources(
         if (winEnd <= winStart) return;
         const n = countInMinute(p.connectionsPerMinute, m - firstMinute);
         if (n === 0) return;
-        rand.reseed(m);
+        rand.reseed(head, m);
         for (let k = 0; k < n; k++) {
           from(rand.next, pickA);
           to(rand.next, pickB);
@@ -378,14 +380,14 @@ export function buildConnectionSources(
   ) => {
     const sourceIdx = sources.length;
     const picks: Pick[] = targets.map((t) => ({ id: table.fixedId(t), ip: 0 }));
-    const rand = labelledPrng(seed, `${label}:`);
+    const head = labelHeadState(seed, `${label}:`);
     sources.push({
       name: label,
       label,
       generate(m, minuteStartMs, out) {
         const n = countInMinute(perMinute, m);
         if (n === 0 || targets.length === 0) return;
-        rand.reseed(m);
+        rand.reseed(head, m);
         for (const t of picks) for (let k = 0; k < n; k++) make(t, rand, minuteStartMs, out, sourceIdx);
       },
     });
