@@ -70,6 +70,8 @@ export function duckDbCreateTable(def: TableDef): string {
 
 const META_TABLE = 'flowlens_meta';
 const DICTIONARY_TABLE = 'flow_strings';
+/** Rows appended between two turns of the event loop during a commit (see `breather`). */
+const BREATH_ROWS = 32_768;
 /** The dictionary table's shape for the column-wise appender (created by its own DDL in init). */
 const DICTIONARY_DEF: TableDef = {
   name: DICTIONARY_TABLE,
@@ -203,6 +205,20 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     }
   }
 
+  /**
+   * Appending is synchronous and a group commit holds up to a million rows (seconds of DuckDB
+   * work): every ~32k rows the event loop gets a turn, so the same thread can keep the decoder
+   * threads fed (hand out jobs, take results) during a long commit. The writer mutex stays held,
+   * and readers use their own connections, so nothing else can enter the transaction meanwhile.
+   */
+  let rowsSinceBreath = 0;
+  async function breather(rows: number): Promise<void> {
+    rowsSinceBreath += rows;
+    if (rowsSinceBreath < BREATH_ROWS) return;
+    rowsSinceBreath = 0;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   /** One appender per derived table, however many units and row sets the commit holds. */
   async function appendDerived(derived: readonly TableRows[]): Promise<void> {
     const byTable = new Map<string, TableRows[]>();
@@ -216,7 +232,10 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
       const def = tableDef(table);
       if (!DERIVED_TABLES.includes(def)) throw new Error(`table ${table} does not take derived rows`);
       const appender = await con.createAppender(def.name);
-      for (const rowsOfTable of sets) appendTableRows(appender, def, rowsOfTable, dict);
+      for (const rowsOfTable of sets) {
+        appendTableRows(appender, def, rowsOfTable, dict);
+        await breather(rowsOfTable.length);
+      }
       appender.flushSync();
       appender.closeSync();
     }
@@ -353,8 +372,11 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
           if (live.some((u) => u.tuples.some((b) => b.length > 0))) {
             const appender = await con.createAppender(FLOW_TUPLES.name);
             for (const unit of live) {
-              for (const batch of unit.tuples)
-                if (batch.length > 0) appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
+              for (const batch of unit.tuples) {
+                if (batch.length === 0) continue;
+                appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
+                await breather(batch.length);
+              }
             }
             appender.flushSync();
             appender.closeSync();
