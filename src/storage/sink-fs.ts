@@ -19,7 +19,10 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
   const checked = new Set<string>();
   /**
    * Open files of blobs being written, kept across commits (a blob grows every minute for an
-   * hour). Capped, least recently used closed first, so 10,000 NICs stay within file limits.
+   * hour). Capped so 10,000 NICs stay within file limits. Commits visit the blobs in the same
+   * order each time, where least-recently-used eviction would close every file before its next
+   * use; instead the files opened first keep their places and, once the cap is reached, a file
+   * opened for a commit is closed right after its write.
    */
   const openFiles = new Map<string, number>();
   function closeFile(path: string): void {
@@ -30,16 +33,11 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
   }
   function fileFor(path: string, create: boolean): number {
     const cached = openFiles.get(path);
-    if (cached !== undefined && !create) {
-      openFiles.delete(path);
-      openFiles.set(path, cached);
-      return cached;
-    }
+    if (cached !== undefined && !create) return cached;
     closeFile(path);
     if (create) ensureDir(dirname(path));
     const fd = openSync(path, create ? 'w' : 'r+');
     openFiles.set(path, fd);
-    if (openFiles.size > MAX_OPEN_FILES) closeFile(openFiles.keys().next().value as string);
     return fd;
   }
   /** One mkdir per new folder: its parents are known to exist once made or seen. */
@@ -106,6 +104,7 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
           closeFile(path);
           throw err;
         }
+        if (openFiles.size > MAX_OPEN_FILES) closeFile(path);
         const committedBytes =
           (blob.committedBytes === 0 ? head.length : blob.committedBytes - tail.length) +
           dataBytes +
