@@ -47,13 +47,19 @@ function mix32(x: number): number {
 /** mulberry32: tiny, fast and good enough for traffic synthesis (not for cryptography). */
 export function createPrng(seed: number): Prng {
   let state = seed >>> 0;
-  const u32 = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  return prngOver(() => mulberry32((state = (state + 0x6d2b79f5) >>> 0)));
+}
+
+/** mulberry32's output for a (Weyl-stepped) state. */
+function mulberry32(state: number): number {
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+
+/** The Prng methods over a source of 32-bit numbers. */
+function prngOver(u32: () => number): Prng {
   return {
     u32,
     next: () => u32() / 4294967296,
@@ -80,17 +86,8 @@ export function labelHeadState(seed: number, head: string): number {
 
 export function reseedablePrng(): ReseedablePrng {
   let state = 0;
-  const u32 = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
   return {
-    u32,
-    next: () => u32() / 4294967296,
-    int: (lo, hi) => lo + Math.floor((u32() / 4294967296) * (hi - lo + 1)),
+    ...prngOver(() => mulberry32((state = (state + 0x6d2b79f5) >>> 0))),
     reseed(headState, n) {
       state = mix32(
         Number.isInteger(n) && n >= 0 && n < 2 ** 31

@@ -6,6 +6,7 @@ import { flowBatchFromRows, type FlowRow } from '../../src/formats/flowbatch.js'
 import { openStore, type Store, type StoreCommit } from '../../src/store/index.js';
 import { createCommitter } from '../../src/ingest/committer.js';
 import { analyze, createAnalyticsContext } from '../../src/analytics/index.js';
+import { tuple } from '../analytics/helpers.js';
 
 /** A real DuckDB store whose group commits are recorded (sizes in tuples, in order). */
 async function recordingStore(file: string): Promise<{ store: Store; groups: number[][] }> {
@@ -27,31 +28,10 @@ async function recordingStore(file: string): Promise<{ store: Store; groups: num
 }
 
 function unit(blob: string, tuples: number): StoreCommit {
-  const rows: FlowRow[] = Array.from({ length: tuples }, (_, i) => ({
-    time_ms: 1_736_121_600_000 + i,
-    record_time: '2025-01-06T00:00:00.0000000Z',
-    version: 4,
-    mac: '00224871C2B5',
-    flow_log_id: 'fl',
-    target_resource_id: null,
-    acl_id: null,
-    rule: 'r',
-    src_ip: '10.0.0.4',
-    dst_ip: '10.0.1.5',
-    src_port: 40_000 + i,
-    dst_port: 443,
-    protocol: 6,
-    direction: 'O',
-    state: 'B',
-    decision: 'A',
-    encryption: 'NX',
-    packets_s2d: null,
-    bytes_s2d: null,
-    packets_d2s: null,
-    bytes_d2s: null,
-    blob,
-    block: '@0',
-  }));
+  // one flow (same pair, destination port, protocol and minute), a new source port per tuple
+  const rows: FlowRow[] = Array.from({ length: tuples }, (_, i) =>
+    tuple({ time_ms: 1_736_121_600_000 + i, src_port: 40_000 + i, blob, block: '@0' }),
+  );
   return {
     checkpoint: {
       source: 'test',
