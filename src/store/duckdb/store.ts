@@ -286,8 +286,9 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
   let partialMinutes = 1;
   async function settlePartialMinutes(): Promise<number> {
     const kept = await con.runAndReadAll(`SELECT value FROM ${META_TABLE} WHERE key = 'partial_minutes'`);
+    const keptRows = kept.getRowsJS();
     let minutes: number;
-    if (kept.getRowsJS().length > 0) minutes = Number(kept.getRowsJS()[0][0]);
+    if (keptRows.length > 0) minutes = Number(keptRows[0][0]);
     else {
       const held = await con.runAndReadAll(
         `SELECT count(*) FROM (SELECT 1 FROM ${TA_FLOW_PARTIALS.name} LIMIT 1)`,
@@ -315,6 +316,48 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
     };
   }
 
+  /** One transaction for any number of units (a single `commit` is a group of one). */
+  async function commitUnits(units: readonly StoreCommit[]): Promise<void> {
+    if (units.length === 0) return;
+    await exclusive(async () => {
+      await con.run('BEGIN TRANSACTION');
+      try {
+        // A unit that replaces its blob supersedes the earlier units of that blob in the group:
+        // their rows would be deleted by it anyway, so they are not written at all.
+        const replacedAt = new Map<string, number>();
+        units.forEach((u, i) => {
+          if (u.replaceBlob) replacedAt.set(u.checkpoint.blob, i);
+        });
+        const live = units.filter((u, i) => i >= (replacedAt.get(u.checkpoint.blob) ?? 0));
+        for (const blob of replacedAt.keys()) await deleteBlobRows(blob);
+        if (live.some((u) => u.tuples.some((b) => b.length > 0))) {
+          const appender = await con.createAppender(FLOW_TUPLES.name);
+          for (const unit of live) {
+            for (const batch of unit.tuples) {
+              if (batch.length === 0) continue;
+              appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
+              await breather(batch.length);
+            }
+          }
+          appender.flushSync();
+          appender.closeSync();
+        }
+        await appendDerived(live.flatMap((u) => u.derived ?? []));
+        await appendDictionaryEntries();
+        const lastOfBlob = new Map<string, BlobCheckpoint>();
+        for (const unit of live)
+          lastOfBlob.set(`${unit.checkpoint.source}\u0000${unit.checkpoint.blob}`, unit.checkpoint);
+        await writeCheckpoints([...lastOfBlob.values()]);
+        await con.run('COMMIT');
+        dict.pending = [];
+      } catch (err) {
+        rollbackDictionary(dict);
+        await con.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
   const store: Store = {
     dialect: 'duckdb',
     async init() {
@@ -332,70 +375,8 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
         await loadDictionary();
       });
     },
-    async commit(unit: StoreCommit) {
-      await exclusive(async () => {
-        await con.run('BEGIN TRANSACTION');
-        try {
-          if (unit.replaceBlob) await deleteBlobRows(unit.checkpoint.blob);
-          if (unit.tuples.some((b) => b.length > 0)) {
-            const appender = await con.createAppender(FLOW_TUPLES.name);
-            for (const batch of unit.tuples)
-              if (batch.length > 0) appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
-            appender.flushSync();
-            appender.closeSync();
-          }
-          if (unit.derived) await appendDerived(unit.derived);
-          await appendDictionaryEntries();
-          await writeCheckpoints([unit.checkpoint]);
-          await con.run('COMMIT');
-          dict.pending = [];
-        } catch (err) {
-          rollbackDictionary(dict);
-          await con.run('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      });
-    },
-    async commitMany(units: readonly StoreCommit[]) {
-      if (units.length === 0) return;
-      await exclusive(async () => {
-        await con.run('BEGIN TRANSACTION');
-        try {
-          // A unit that replaces its blob supersedes the earlier units of that blob in the group:
-          // their rows would be deleted by it anyway, so they are not written at all.
-          const replacedAt = new Map<string, number>();
-          units.forEach((u, i) => {
-            if (u.replaceBlob) replacedAt.set(u.checkpoint.blob, i);
-          });
-          const live = units.filter((u, i) => i >= (replacedAt.get(u.checkpoint.blob) ?? 0));
-          for (const blob of replacedAt.keys()) await deleteBlobRows(blob);
-          if (live.some((u) => u.tuples.some((b) => b.length > 0))) {
-            const appender = await con.createAppender(FLOW_TUPLES.name);
-            for (const unit of live) {
-              for (const batch of unit.tuples) {
-                if (batch.length === 0) continue;
-                appendFlowBatch(appender, FLOW_TUPLES, batch, dict);
-                await breather(batch.length);
-              }
-            }
-            appender.flushSync();
-            appender.closeSync();
-          }
-          await appendDerived(live.flatMap((u) => u.derived ?? []));
-          await appendDictionaryEntries();
-          const lastOfBlob = new Map<string, BlobCheckpoint>();
-          for (const unit of live)
-            lastOfBlob.set(`${unit.checkpoint.source}\u0000${unit.checkpoint.blob}`, unit.checkpoint);
-          await writeCheckpoints([...lastOfBlob.values()]);
-          await con.run('COMMIT');
-          dict.pending = [];
-        } catch (err) {
-          rollbackDictionary(dict);
-          await con.run('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      });
-    },
+    commit: (unit: StoreCommit) => commitUnits([unit]),
+    commitMany: (units: readonly StoreCommit[]) => commitUnits(units),
     async getCheckpoint(source, blob) {
       return exclusive(async () => {
         const r = await rows(
