@@ -4,12 +4,19 @@ import type { TableRows } from '../store/types.js';
 import { batchTransferList, decodeJob, tableRowsTransferList, type DecodeJob } from './decode-job.js';
 import type { Deriver } from './run.js';
 import type { DeriverSpec } from './derive.js';
+import {
+  createSharedStringTable,
+  restartStringTable,
+  shareStrings,
+  type StringTableDelta,
+} from './shared-strings.js';
 
 /**
  * Worker entry: decodes chunks of blocks and, when the job carries a deriver spec, derives their
  * analytics rows too; returns both with their buffers transferred.
  */
 const derivers = new Map<string, Promise<Deriver>>();
+const stringTable = createSharedStringTable();
 
 function deriverFor(spec: DeriverSpec): Promise<Deriver> {
   const key = JSON.stringify(spec);
@@ -22,14 +29,20 @@ function deriverFor(spec: DeriverSpec): Promise<Deriver> {
   return deriver;
 }
 
-parentPort?.on(
-  'message',
-  (message: { id: number; job?: DecodeJob; derive?: DeriverSpec; warm?: boolean }) => {
-    void handle(message);
-  },
-);
+parentPort?.on('message', (message: WorkerMessage) => {
+  void handle(message);
+});
 
-async function handle(message: { id: number; job?: DecodeJob; derive?: DeriverSpec; warm?: boolean }) {
+interface WorkerMessage {
+  id: number;
+  job?: DecodeJob;
+  derive?: DeriverSpec;
+  warm?: boolean;
+  /** Send strings through this thread's shared table (see shared-strings.ts). */
+  shareStrings?: boolean;
+}
+
+async function handle(message: WorkerMessage) {
   try {
     if (message.warm) {
       if (message.derive) await deriverFor(message.derive);
@@ -43,9 +56,13 @@ async function handle(message: { id: number; job?: DecodeJob; derive?: DeriverSp
       const derive = await deriverFor(message.derive);
       derived = await derive(batches, { source: '', blob: job.blob });
     }
+    let strings: StringTableDelta | undefined;
+    if (message.shareStrings) strings = shareStrings(stringTable, batches, derived);
     const transfer = new Set([...batchTransferList(batches), ...tableRowsTransferList(derived ?? [])]);
-    parentPort!.postMessage({ id: message.id, batches, derived }, [...transfer]);
+    parentPort!.postMessage({ id: message.id, batches, derived, strings }, [...transfer]);
   } catch (err) {
+    // Strings the table took for a reply that is not sent would be missing from the receiver's copy.
+    if (message.shareStrings) restartStringTable(stringTable);
     const formatError = err instanceof FlowLogFormatError;
     parentPort!.postMessage({
       id: message.id,

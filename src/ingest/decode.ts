@@ -4,6 +4,12 @@ import type { FlowBatch } from '../formats/flowbatch.js';
 import type { TableRows } from '../store/types.js';
 import { decodeJob, type DecodeJob } from './decode-job.js';
 import type { DeriverSpec } from './derive.js';
+import {
+  adoptStrings,
+  createStringTableCopy,
+  type StringTableCopy,
+  type StringTableDelta,
+} from './shared-strings.js';
 
 export type { DecodeJob } from './decode-job.js';
 
@@ -18,10 +24,20 @@ export interface DecoderPool {
    * is rebuilt there from its spec once per thread. Without threads, `derived` is undefined and
    * the caller derives.
    */
-  decodeAndDerive?(job: DecodeJob, derive: DeriverSpec): Promise<DecodeResult>;
+  decodeAndDerive?(job: DecodeJob, derive: DeriverSpec, options?: DecodeOptions): Promise<DecodeResult>;
   /** Loads the deriver in every thread ahead of the first job. */
   warm?(derive: DeriverSpec): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface DecodeOptions {
+  /**
+   * The results' string arrays are the decoder thread's shared table (one growing array per
+   * thread, see shared-strings.ts) instead of one dictionary per batch. For consumers that index
+   * strings by ref, as the DuckDB store does; one that walks a batch's whole `strings` would walk
+   * the table.
+   */
+  sharedStrings?: boolean;
 }
 
 export interface DecodeResult {
@@ -33,6 +49,7 @@ interface WorkerReply {
   id: number;
   batches?: FlowBatch[];
   derived?: TableRows[];
+  strings?: StringTableDelta;
   error?: { formatError: boolean; reason: string; location: FlowLogFormatError['location']; message: string };
 }
 
@@ -43,7 +60,7 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
   const here = import.meta.url;
   const isTs = here.endsWith('.ts');
   const entry = new URL(isTs ? './decode-worker.ts' : './decode-worker.js', here);
-  const workers: { worker: Worker; busy: number }[] = [];
+  const workers: { worker: Worker; busy: number; strings: StringTableCopy }[] = [];
   const pending = new Map<
     number,
     { resolve: (r: DecodeResult) => void; reject: (e: Error) => void; slot: number }
@@ -68,7 +85,12 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
       if (reply.error) {
         const e = reply.error;
         waiter.reject(e.formatError ? new FlowLogFormatError(e.reason, e.location) : new Error(e.message));
-      } else waiter.resolve({ batches: reply.batches ?? [], derived: reply.derived });
+      } else {
+        const batches = reply.batches ?? [];
+        // Replies of one thread arrive in order, so deltas extend its copy in the order made.
+        if (reply.strings) adoptStrings(workers[slot].strings, reply.strings, batches, reply.derived);
+        waiter.resolve({ batches, derived: reply.derived });
+      }
     });
     const fail = (err: Error) => {
       broken ??= err;
@@ -83,10 +105,10 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
     worker.on('exit', (code) => {
       if (!closing) fail(new Error(`decoder thread ${slot} exited (code ${code})`));
     });
-    workers.push({ worker, busy: 0 });
+    workers.push({ worker, busy: 0, strings: createStringTableCopy() });
   }
   function post(
-    message: { job?: DecodeJob; derive?: DeriverSpec; warm?: boolean },
+    message: { job?: DecodeJob; derive?: DeriverSpec; warm?: boolean; shareStrings?: boolean },
     slot?: number,
   ): Promise<DecodeResult> {
     if (broken) return Promise.reject(broken);
@@ -107,7 +129,8 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
   }
   return {
     decode: (job) => post({ job }).then((r) => r.batches),
-    decodeAndDerive: (job, derive) => post({ job, derive }),
+    decodeAndDerive: (job, derive, options) =>
+      post({ job, derive, shareStrings: options?.sharedStrings === true }),
     async warm(derive) {
       await Promise.all(workers.map((_, slot) => post({ derive, warm: true }, slot)));
     },

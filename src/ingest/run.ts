@@ -182,6 +182,9 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   const committer = createCommitter(run.store, { maxInFlightUnits: concurrency });
   // Analytics made by createDeriver run on the decoder threads, beside decoding.
   const deriveSpec = decoder.decodeAndDerive ? threadDeriverSpec(run.derive, run.store) : undefined;
+  // The DuckDB store maps strings by ref with a cache per string array, so it takes each decoder
+  // thread's one growing table; ClickHouse escapes a batch's whole dictionary per batch.
+  const stringsByThread = run.store.dialect === 'duckdb';
   const warming = deriveSpec && decoder.warm ? decoder.warm(deriveSpec) : undefined;
   warming?.catch(() => undefined);
   /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */
@@ -330,7 +333,9 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         let derived: TableRows[] | undefined;
         if (chunk.blocks.length > 0) {
           if (deriveSpec && decoder.decodeAndDerive) {
-            const result = await decoder.decodeAndDerive(chunkJob(chunk), deriveSpec);
+            const result = await decoder.decodeAndDerive(chunkJob(chunk), deriveSpec, {
+              sharedStrings: stringsByThread,
+            });
             tuples = result.batches;
             derived = result.derived;
           } else tuples = await decoder.decode(chunkJob(chunk));

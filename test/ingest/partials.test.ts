@@ -10,20 +10,9 @@ import { openFolderSource } from '../../src/storage/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createDeriver, runIngest } from '../../src/ingest/index.js';
 import { UsageError } from '../../src/errors.js';
+import { analyticsRows } from './support/digest.js';
 
 const SCENARIO = fileURLToPath(new URL('../../examples/hub-spoke.yaml', import.meta.url));
-
-/** Every readable analytics table, whole, in a stable order. */
-async function analyticsRows(store: Store): Promise<Record<string, unknown[][]>> {
-  const out: Record<string, unknown[][]> = {};
-  for (const table of ['NTANetAnalytics', 'AzureNetworkAnalytics_CL', 'NTAIpDetails']) {
-    const r = await store.query(`SELECT * FROM ${table}`);
-    out[table] = r.rows
-      .map((row) => row.map((v) => (typeof v === 'bigint' ? Number(v) : v)))
-      .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-  }
-  return out;
-}
 
 async function partialCount(store: Store): Promise<{ rows: number; offGrid10: number }> {
   const r = await store.query(

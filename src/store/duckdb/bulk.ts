@@ -64,6 +64,8 @@ export interface StringDictionary {
   ids: Map<string, number>;
   next: number;
   pending: string[];
+  /** Bumped by a rollback: remaps cached before it may hold ids that no longer exist. */
+  epoch: number;
 }
 
 export function createStringDictionary(entries: Iterable<[string, number]> = []): StringDictionary {
@@ -73,7 +75,7 @@ export function createStringDictionary(entries: Iterable<[string, number]> = [])
     ids.set(value, id);
     if (id >= next) next = id + 1;
   }
-  return { ids, next, pending: [] };
+  return { ids, next, pending: [], epoch: 0 };
 }
 
 export function globalIdOf(dict: StringDictionary, value: string): number {
@@ -90,13 +92,42 @@ export function rollbackDictionary(dict: StringDictionary): void {
   for (const value of dict.pending) dict.ids.delete(value);
   dict.next -= dict.pending.length;
   dict.pending = [];
+  dict.epoch++;
 }
 
-/** Batch-local dictionary index → global id (NULL_REF stays NULL_REF). */
+interface CachedRemap {
+  dict: StringDictionary;
+  epoch: number;
+  ids: Uint32Array;
+  /** Entries of the string array mapped so far. */
+  mapped: number;
+}
+
+/**
+ * Remaps by string array: a decoder thread's shared table (ingest/shared-strings.ts) is one array
+ * that only grows, so each of its strings is looked up in the store dictionary once, not once per
+ * batch. Arrays are never changed below the length already mapped.
+ */
+const remapCache = new WeakMap<readonly string[], CachedRemap>();
+
+/** Index into `strings` → store-wide id (valid for indexes below `strings.length` at call time). */
 export function remapTable(dict: StringDictionary, strings: readonly string[]): Uint32Array {
-  const table = new Uint32Array(strings.length);
-  for (let i = 0; i < strings.length; i++) table[i] = globalIdOf(dict, strings[i]);
-  return table;
+  let cached = remapCache.get(strings);
+  if (!cached || cached.dict !== dict || cached.epoch !== dict.epoch) {
+    cached = { dict, epoch: dict.epoch, ids: new Uint32Array(strings.length), mapped: 0 };
+    remapCache.set(strings, cached);
+  }
+  if (cached.mapped < strings.length) {
+    if (cached.ids.length < strings.length) {
+      const grown = new Uint32Array(Math.max(strings.length, cached.ids.length * 2));
+      grown.set(cached.ids.subarray(0, cached.mapped));
+      cached.ids = grown;
+    }
+    const ids = cached.ids;
+    for (let i = cached.mapped; i < strings.length; i++) ids[i] = globalIdOf(dict, strings[i]);
+    cached.mapped = strings.length;
+  }
+  return cached.ids;
 }
 
 /** Scratch buffers reused across chunks (and across calls: appending is synchronous, so one set serves the thread). */

@@ -28,3 +28,15 @@ export async function digestStore(store: Store): Promise<StoreDigest> {
     duplicatedBlocks: 0,
   };
 }
+
+/** Every readable analytics table, whole, in a stable order. */
+export async function analyticsRows(store: Store): Promise<Record<string, unknown[][]>> {
+  const out: Record<string, unknown[][]> = {};
+  for (const table of ['NTANetAnalytics', 'AzureNetworkAnalytics_CL', 'NTAIpDetails']) {
+    const r = await store.query(`SELECT * FROM ${table}`);
+    out[table] = r.rows
+      .map((row) => row.map((v) => (typeof v === 'bigint' ? Number(v) : v)))
+      .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+  }
+  return out;
+}
