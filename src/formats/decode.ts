@@ -146,6 +146,12 @@ const K_FLOW_TUPLES = ascii('flowTuples');
 const K_VERSION = ascii('Version');
 const K_MAC = ascii('mac');
 const RESYNC_PATTERN = Buffer.from('{"time"', 'latin1');
+/** The compact starts of a flow group and of an NSG MAC entry, and the key between their members. */
+const P_RULE = ascii('{"rule":');
+const P_MAC = ascii('{"mac":');
+const P_FLOW_TUPLES = ascii(',"flowTuples":');
+/** `groupRuleWritten` / `macWritten` when the rows' values were not all written by a tuple loop. */
+const MIXED = -2;
 
 /** True when the key token `b[ks, ke)` (quotes included) spells `key`. */
 function keyIs(b: Uint8Array, ks: number, ke: number, key: Uint8Array): boolean {
@@ -403,6 +409,15 @@ export function createDecoderInternal(
     if (b[p] !== LBRACE) throw malformed(`${what} must be an object, found ${describeByte(b[p])}`, p);
     p = skipWs(b, p + 1, n);
     if (b[p] === RBRACE) return p + 1;
+    return objectMembers(p, what, onKey);
+  }
+
+  /** The members of an object from the key at `p` on; returns the index after its `}`. */
+  function objectMembers(
+    p: number,
+    what: string,
+    onKey: (ks: number, ke: number, v: number) => number,
+  ): number {
     for (;;) {
       p = skipWs(b, p, n);
       const ks = p;
@@ -420,6 +435,27 @@ export function createDecoderInternal(
       if (c === RBRACE) return p + 1;
       throw malformed(`expected ',' or '}' in ${what}, found ${describeByte(c)}`, p);
     }
+  }
+
+  /** After a member's value ending at `p`: the rest of the object; returns the index after its `}`. */
+  function restOfObject(
+    p: number,
+    what: string,
+    onKey: (ks: number, ke: number, v: number) => number,
+  ): number {
+    p = skipWs(b, p, n);
+    const c = b[p];
+    if (c === RBRACE) return p + 1;
+    if (c === COMMA) return objectMembers(p + 1, what, onKey);
+    throw malformed(`expected ',' or '}' in ${what}, found ${describeByte(c)}`, p);
+  }
+
+  /** True when `b[p, …)` starts with `pattern` (false when the bytes end first). */
+  function startsWith(p: number, pattern: Uint8Array): boolean {
+    const len = pattern.length;
+    if (p + len > n) return false;
+    for (let i = 0; i < len; i++) if (b[p + i] !== pattern[i]) return false;
+    return true;
   }
 
   function scanArray(p: number, what: string, onItem: (p: number) => number): number {
@@ -453,15 +489,37 @@ export function createDecoderInternal(
       groupRule = stringRef;
       return p;
     }
-    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanVnetTupleArray(tuples, b, p, n);
+    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) {
+      groupRuleWritten = MIXED;
+      return scanVnetTupleArray(tuples, b, p, n, groupRule);
+    }
     return skipValue(b, p, n);
   };
   let groupRule = -1;
+  /** The rule the tuple loop wrote into the group's rows, or MIXED when the rows need a fill. */
+  let groupRuleWritten = MIXED;
+  /**
+   * A group as Azure writes it, `{"rule":"…","flowTuples":[…]}`, is read without the key loop and
+   * the tuple loop writes its rule into each row; anything else (other key order, whitespace,
+   * more keys) continues through the generic member loop from where the pattern stopped.
+   */
   const scanGroup = (p: number): number => {
     const from = batch.length;
     groupRule = -1;
-    const end = scanObject(p, 'a flowGroups entry', onGroupKey);
-    fillRule(groupRule, from, p, 'a flowGroups entry');
+    groupRuleWritten = MIXED;
+    let end: number;
+    if (startsWith(p, P_RULE) && b[p + P_RULE.length] === QUOTE) {
+      let q = readStringRef(p + P_RULE.length, 'rule');
+      groupRule = stringRef;
+      if (startsWith(q, P_FLOW_TUPLES)) {
+        q = scanVnetTupleArray(tuples, b, q + P_FLOW_TUPLES.length, n, groupRule);
+        groupRuleWritten = groupRule;
+      }
+      end = restOfObject(q, 'a flowGroups entry', onGroupKey);
+    } else {
+      end = scanObject(p, 'a flowGroups entry', onGroupKey);
+    }
+    if (groupRule !== groupRuleWritten || groupRule < 0) fillRule(groupRule, from, p, 'a flowGroups entry');
     return end;
   };
 
@@ -490,22 +548,40 @@ export function createDecoderInternal(
   // ---- NSG (properties) -----------------------------------------------------------------------
 
   let macRef = -1;
+  /** The MAC the tuple loop wrote into the entry's rows, or MIXED when the rows need a fill. */
+  let macWritten = MIXED;
   const onMacFlowKey = (ks: number, ke: number, p: number): number => {
     if (keyIs(b, ks, ke, K_MAC)) {
       p = readStringRef(p, 'mac');
       macRef = stringRef;
       return p;
     }
-    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) return scanNsgTupleArray(tuples, b, p, n, recVersion as 1 | 2);
+    if (keyIs(b, ks, ke, K_FLOW_TUPLES)) {
+      macWritten = MIXED;
+      return scanNsgTupleArray(tuples, b, p, n, recVersion as 1 | 2, macRef);
+    }
     return skipValue(b, p, n);
   };
+  /** Like `scanGroup`: `{"mac":"…","flowTuples":[…]}` has the MAC written by the tuple loop. */
   const scanMacFlow = (p: number): number => {
     const from = batch.length;
     macRef = -1;
-    const end = scanObject(p, 'a rule\'s "flows" entry', onMacFlowKey);
+    macWritten = MIXED;
+    let end: number;
+    if (startsWith(p, P_MAC) && b[p + P_MAC.length] === QUOTE) {
+      let q = readStringRef(p + P_MAC.length, 'mac');
+      macRef = stringRef;
+      if (startsWith(q, P_FLOW_TUPLES)) {
+        q = scanNsgTupleArray(tuples, b, q + P_FLOW_TUPLES.length, n, recVersion as 1 | 2, macRef);
+        macWritten = macRef;
+      }
+      end = restOfObject(q, 'a rule\'s "flows" entry', onMacFlowKey);
+    } else {
+      end = scanObject(p, 'a rule\'s "flows" entry', onMacFlowKey);
+    }
     if (batch.length > from) {
       if (macRef < 0) throw malformed('an NSG flows entry has flow tuples but no "mac"', p);
-      batch.mac.fill(macRef, from, batch.length);
+      if (macRef !== macWritten) batch.mac.fill(macRef, from, batch.length);
     }
     return end;
   };

@@ -1077,9 +1077,16 @@ export function parseTupleText(
 /**
  * The VNet tuple loop with the tuple parse inlined and the column arrays held in locals: the
  * hottest code of the decoder. It must accept exactly what `parseVnetTuple` accepts (the generic
- * path uses that one; tests compare the two paths).
+ * path uses that one; tests compare the two paths). `rule` goes into every row's rule column
+ * (the caller fills the rows again when the group's rule turns out different or absent).
  */
-export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: number, n: number): number {
+export function scanVnetTupleArray(
+  ctx: TupleScanContext,
+  b: Uint8Array,
+  p: number,
+  n: number,
+  rule: number,
+): number {
   p = ws(b, p, n);
   if (b[p] !== LBRACKET) throw malformed(`"flowTuples" must be an array, found ${describeByte(b[p])}`, p);
   p = ws(b, p + 1, n);
@@ -1101,6 +1108,7 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
   let bytesS2d = batch.bytes_s2d;
   let packetsD2s = batch.packets_d2s;
   let bytesD2s = batch.bytes_d2s;
+  let rules = batch.rule;
   // Previous tuple's IPs: bytes b[start, +length) and their reference in this batch.
   let srcStart = 0;
   let srcLength = 0;
@@ -1140,6 +1148,7 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
       bytesS2d = batch.bytes_s2d;
       packetsD2s = batch.packets_d2s;
       bytesD2s = batch.bytes_d2s;
+      rules = batch.rule;
     }
     if (n - p < 512) scanString(b, p, n);
     let q = p + 1;
@@ -1171,6 +1180,7 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
         break parse;
       }
       time[r] = t < 1e11 ? t * 1000 : t;
+      rules[r] = rule;
       // 1, 2: IPs. One side is usually the NIC's own address, the same as in the previous
       // tuple: compare with the previous tuple's bytes before parsing.
       s = q + 1;
@@ -1393,13 +1403,17 @@ export function scanVnetTupleArray(ctx: TupleScanContext, b: Uint8Array, p: numb
   }
 }
 
-/** The NSG tuple loop, inlined like `scanVnetTupleArray`; must accept exactly what `parseNsgTuple` accepts. */
+/**
+ * The NSG tuple loop, inlined like `scanVnetTupleArray`; must accept exactly what `parseNsgTuple`
+ * accepts. `mac` goes into every row's MAC column (the caller fills again when it was not final).
+ */
 export function scanNsgTupleArray(
   ctx: TupleScanContext,
   b: Uint8Array,
   p: number,
   n: number,
   version: 1 | 2,
+  mac: number,
 ): number {
   p = ws(b, p, n);
   if (b[p] !== LBRACKET) throw malformed(`"flowTuples" must be an array, found ${describeByte(b[p])}`, p);
@@ -1422,6 +1436,7 @@ export function scanNsgTupleArray(
   let bytesS2d = batch.bytes_s2d;
   let packetsD2s = batch.packets_d2s;
   let bytesD2s = batch.bytes_d2s;
+  let macs = batch.mac;
   // Previous tuple's IPs: bytes b[start, +length) and their reference in this batch.
   let srcStart = 0;
   let srcLength = 0;
@@ -1454,6 +1469,7 @@ export function scanNsgTupleArray(
       bytesS2d = batch.bytes_s2d;
       packetsD2s = batch.packets_d2s;
       bytesD2s = batch.bytes_d2s;
+      macs = batch.mac;
     }
     if (n - p < 512) scanString(b, p, n);
     let q = p + 1;
@@ -1484,6 +1500,7 @@ export function scanNsgTupleArray(
         break parse;
       }
       time[r] = t < 1e11 ? t * 1000 : t;
+      macs[r] = mac;
       // 1, 2: IPs. One side is usually the NIC's own address, the same as in the previous
       // tuple: compare with the previous tuple's bytes before parsing.
       s = q + 1;

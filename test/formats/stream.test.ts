@@ -32,7 +32,7 @@ function decodeChunked(bytes: Uint8Array, sizes: (i: number) => number, options:
   const batches: FlowBatch[] = [];
   const decoder = createDecoder({ ...options, source: 's', onBatch: (b) => batches.push(b) });
   let i = 0;
-  for (let o = 0; o < bytes.length; ) {
+  for (let o = 0; o < bytes.length;) {
     const size = Math.max(1, sizes(i++));
     decoder.push(bytes.subarray(o, o + size));
     o += size;
@@ -48,10 +48,15 @@ function vnetRecord(tuples: string[], time = '2024-05-01T10:01:00.0000000Z', mac
     flowLogGUID: '4c6afa0c-e30c-4866-acb0-60a6439ad918',
     macAddress: mac,
     category: 'FlowLogFlowEvent',
-    flowLogResourceID: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NW/FLOWLOGS/FL',
+    flowLogResourceID:
+      '/SUBSCRIPTIONS/S/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NW/FLOWLOGS/FL',
     targetResourceID: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v',
     operationName: 'FlowLogFlowEvent',
-    flowRecords: { flows: [{ aclID: 'acl-1', flowGroups: [{ rule: 'DefaultRule_AllowInternetOutBound', flowTuples: tuples }] }] },
+    flowRecords: {
+      flows: [
+        { aclID: 'acl-1', flowGroups: [{ rule: 'DefaultRule_AllowInternetOutBound', flowTuples: tuples }] },
+      ],
+    },
   };
 }
 
@@ -81,10 +86,12 @@ describe('fragments of middle blocks', () => {
   });
 
   it('CR/LF and spaces around the separators are skipped', () => {
-    const text = '\r\n  ' + Buffer.from(blocks[1]).toString() + '\r\n' + Buffer.from(blocks[2]).toString() + ' \r\n';
+    const text =
+      '\r\n  ' + Buffer.from(blocks[1]).toString() + '\r\n' + Buffer.from(blocks[2]).toString() + ' \r\n';
     const rows = allRows(decodeBuffer(text, { source: 's' }).batches);
     expect(rows).toEqual(wholeRows);
-    const leading = '\r\n,' + Buffer.from(blocks[1]).toString() + '\r\n,\r\n' + Buffer.from(blocks[2]).toString().slice(1);
+    const leading =
+      '\r\n,' + Buffer.from(blocks[1]).toString() + '\r\n,\r\n' + Buffer.from(blocks[2]).toString().slice(1);
     expect(allRows(decodeBuffer(leading, { source: 's' }).batches)).toEqual(wholeRows);
   });
 
@@ -110,7 +117,10 @@ describe('fragments of middle blocks', () => {
 describe('block lineage', () => {
   const records = [
     vnetRecord(['1714557601000,10.0.0.4,1.1.1.1,50000,443,6,O,B,NX,0,0,0,0']),
-    vnetRecord(['1714557661000,10.0.0.4,1.1.1.2,50001,443,6,O,E,NX,1,2,3,4', '1714557662000,10.0.0.4,1.1.1.3,50002,443,6,O,B,NX,,,,']),
+    vnetRecord([
+      '1714557661000,10.0.0.4,1.1.1.2,50001,443,6,O,E,NX,1,2,3,4',
+      '1714557662000,10.0.0.4,1.1.1.3,50002,443,6,O,B,NX,,,,',
+    ]),
   ];
   const blocks = encodeBlobBlocks(records);
   const ids = ['AAAA', 'BBBB', 'CCCC', 'ZZZZ'];
@@ -140,7 +150,9 @@ describe('block lineage', () => {
   });
 
   it('one decoder per block, each with its own id', () => {
-    const rows = blocks.slice(1, 3).flatMap((block, i) => allRows(decodeBuffer(block, { block: `blk${i}` }).batches));
+    const rows = blocks
+      .slice(1, 3)
+      .flatMap((block, i) => allRows(decodeBuffer(block, { block: `blk${i}` }).batches));
     expect(rows.map((r) => r.block)).toEqual(['blk0', 'blk1', 'blk1']);
   });
 });
@@ -154,9 +166,13 @@ describe('tuple values', () => {
             time: '2024-05-01T10:01:00.0000000Z',
             systemId: 'x',
             category: 'NetworkSecurityGroupFlowEvent',
-            resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/N',
+            resourceId:
+              '/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/N',
             operationName: 'NetworkSecurityGroupFlowEvents',
-            properties: { Version: version, flows: [{ rule: 'UserRule_r', flows: [{ mac: '000D3AF8801A', flowTuples: [tuple] }] }] },
+            properties: {
+              Version: version,
+              flows: [{ rule: 'UserRule_r', flows: [{ mac: '000D3AF8801A', flowTuples: [tuple] }] }],
+            },
           };
     const rows = allRows(decodeBuffer(JSON.stringify(record)).batches);
     expect(rows).toHaveLength(1);
@@ -170,13 +186,15 @@ describe('tuple values', () => {
   });
 
   it('keeps IPv6 addresses in VNet and NSG tuples', () => {
-    expect(one('1663146003599,2001:db8::1,fe80::1ff:fe23:4567:890a,443,50000,6,I,E,X,1,2,3,4')).toMatchObject({
-      src_ip: '2001:db8::1',
-      dst_ip: 'fe80::1ff:fe23:4567:890a',
-      encryption: 'X',
-      packets_s2d: 1,
-      bytes_d2s: 4,
-    });
+    expect(one('1663146003599,2001:db8::1,fe80::1ff:fe23:4567:890a,443,50000,6,I,E,X,1,2,3,4')).toMatchObject(
+      {
+        src_ip: '2001:db8::1',
+        dst_ip: 'fe80::1ff:fe23:4567:890a',
+        encryption: 'X',
+        packets_s2d: 1,
+        bytes_d2s: 4,
+      },
+    );
     expect(one('1542110402,2001:DB8:0:0:0:0:0:2,10.5.16.4,1,2,T,O,A', 1)).toMatchObject({
       src_ip: '2001:DB8:0:0:0:0:0:2',
       protocol: 6,
@@ -188,7 +206,12 @@ describe('tuple values', () => {
   it('keeps non-canonical IPv4 text exactly (leading zeros are not merged with canonical forms)', () => {
     const rows = allRows(
       decodeBuffer(
-        JSON.stringify(vnetRecord(['1,010.0.0.1,10.0.0.1,1,2,6,O,B,NX,0,0,0,0', '2,10.0.0.1,010.0.0.1,1,2,6,O,B,NX,0,0,0,0'])),
+        JSON.stringify(
+          vnetRecord([
+            '1,010.0.0.1,10.0.0.1,1,2,6,O,B,NX,0,0,0,0',
+            '2,10.0.0.1,010.0.0.1,1,2,6,O,B,NX,0,0,0,0',
+          ]),
+        ),
       ).batches,
     );
     expect(rows.map((r) => [r.src_ip, r.dst_ip])).toEqual([
@@ -198,8 +221,18 @@ describe('tuple values', () => {
   });
 
   it('distinguishes empty counters (null) from 0 counters', () => {
-    expect(one('1,10.0.0.6,1.2.3.4,1,2,6,O,B,NX,,,,')).toMatchObject({ packets_s2d: null, bytes_s2d: null, packets_d2s: null, bytes_d2s: null });
-    expect(one('1,10.0.0.6,1.2.3.4,1,2,6,I,D,NX,0,0,0,0')).toMatchObject({ packets_s2d: 0, bytes_s2d: 0, decision: 'D', state: 'D' });
+    expect(one('1,10.0.0.6,1.2.3.4,1,2,6,O,B,NX,,,,')).toMatchObject({
+      packets_s2d: null,
+      bytes_s2d: null,
+      packets_d2s: null,
+      bytes_d2s: null,
+    });
+    expect(one('1,10.0.0.6,1.2.3.4,1,2,6,I,D,NX,0,0,0,0')).toMatchObject({
+      packets_s2d: 0,
+      bytes_s2d: 0,
+      decision: 'D',
+      state: 'D',
+    });
   });
 
   it('keeps and counts unknown encryption values', () => {
@@ -212,7 +245,11 @@ describe('tuple values', () => {
         ]),
       ),
     );
-    expect(allRows(batches).map((r) => r.encryption)).toEqual(['NX_NEW_REASON', 'NX_NEW_REASON', 'NX_SW_NOT_READY']);
+    expect(allRows(batches).map((r) => r.encryption)).toEqual([
+      'NX_NEW_REASON',
+      'NX_NEW_REASON',
+      'NX_SW_NOT_READY',
+    ]);
     expect(stats.unknownEncryption).toEqual({ NX_NEW_REASON: 2 });
   });
 
@@ -233,11 +270,20 @@ describe('strict and lenient errors', () => {
   const blob = encodeBlob([vnetRecord(['1,10.0.0.6,1.2.3.4,1,2,6,O,B,NX,0,0,0,0']), bad]);
 
   it('strict: names source, block, record, tuple and the bad field', () => {
-    const e = thrown(() => decodeBuffer(blob, { source: 'flowLogResourceID=/X/PT1H.json', block: 'QkxL' })) as FlowLogFormatError;
+    const e = thrown(() =>
+      decodeBuffer(blob, { source: 'flowLogResourceID=/X/PT1H.json', block: 'QkxL' }),
+    ) as FlowLogFormatError;
     expect(e).toBeInstanceOf(FlowLogFormatError);
-    expect(e.location).toMatchObject({ source: 'flowLogResourceID=/X/PT1H.json', block: 'QkxL', record: 1, tuple: 1 });
+    expect(e.location).toMatchObject({
+      source: 'flowLogResourceID=/X/PT1H.json',
+      block: 'QkxL',
+      record: 1,
+      tuple: 1,
+    });
     expect(e.reason).toMatch(/bad source port "99999"/);
-    expect(e.message).toMatch(/^flowLogResourceID=\/X\/PT1H\.json, block QkxL, record 1, tuple 1, byte \d+: tuple "/);
+    expect(e.message).toMatch(
+      /^flowLogResourceID=\/X\/PT1H\.json, block QkxL, record 1, tuple 1, byte \d+: tuple "/,
+    );
   });
 
   it('lenient: skips the bad tuples, keeps the good ones, counts by reason', () => {
@@ -250,7 +296,10 @@ describe('strict and lenient errors', () => {
   });
 
   it('a truncated blob is a located error (strict) or a counted skip (lenient)', () => {
-    const good = encodeBlob([vnetRecord(['1,10.0.0.6,1.2.3.4,1,2,6,O,B,NX,0,0,0,0']), vnetRecord(['2,10.0.0.6,1.2.3.4,1,2,6,O,B,NX,0,0,0,0'])]);
+    const good = encodeBlob([
+      vnetRecord(['1,10.0.0.6,1.2.3.4,1,2,6,O,B,NX,0,0,0,0']),
+      vnetRecord(['2,10.0.0.6,1.2.3.4,1,2,6,O,B,NX,0,0,0,0']),
+    ]);
     const cut = good.subarray(0, good.length - 40);
     const e = thrown(() => decodeBuffer(cut, { source: 'cut.json' })) as FlowLogFormatError;
     expect(e).toBeInstanceOf(FlowLogFormatError);
@@ -262,8 +311,13 @@ describe('strict and lenient errors', () => {
   });
 
   it('lenient mode resynchronises after a broken record and keeps the following ones', () => {
-    const records = [vnetRecord(['1,10.0.0.1,1.1.1.1,1,2,6,O,B,NX,0,0,0,0']), vnetRecord(['2,10.0.0.2,1.1.1.1,1,2,6,O,B,NX,0,0,0,0'])];
-    const text = Buffer.from(encodeBlob(records)).toString().replace('"flowRecords":{"flows":[{', '"flowRecords":{"flows":[{{');
+    const records = [
+      vnetRecord(['1,10.0.0.1,1.1.1.1,1,2,6,O,B,NX,0,0,0,0']),
+      vnetRecord(['2,10.0.0.2,1.1.1.1,1,2,6,O,B,NX,0,0,0,0']),
+    ];
+    const text = Buffer.from(encodeBlob(records))
+      .toString()
+      .replace('"flowRecords":{"flows":[{', '"flowRecords":{"flows":[{{');
     expect(thrown(() => decodeBuffer(text))).toBeInstanceOf(FlowLogFormatError);
     const { batches, stats } = decodeBuffer(text, { lenient: true });
     expect(allRows(batches).map((r) => r.src_ip)).toEqual(['10.0.0.2']);
@@ -276,7 +330,11 @@ describe('key order, escapes and the generic path', () => {
     const input = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
     const run = (forceGeneric: boolean) => {
       const batches: FlowBatch[] = [];
-      const d = createDecoderInternal({ source: 's', onBatch: (b) => batches.push(b) }, undefined, forceGeneric);
+      const d = createDecoderInternal(
+        { source: 's', onBatch: (b) => batches.push(b) },
+        undefined,
+        forceGeneric,
+      );
       d.push(input);
       d.end();
       return allRows(batches);
@@ -298,7 +356,15 @@ describe('key order, escapes and the generic path', () => {
     const { fast, generic } = decodeBoth(text);
     expect(fast).toEqual(generic);
     expect(fast).toHaveLength(1);
-    expect(fast[0]).toMatchObject({ version: 2, mac: 'M1', rule: 'R', flow_log_id: '/N', record_time: 'T', protocol: 17, state: 'B' });
+    expect(fast[0]).toMatchObject({
+      version: 2,
+      mac: 'M1',
+      rule: 'R',
+      flow_log_id: '/N',
+      record_time: 'T',
+      protocol: 17,
+      state: 'B',
+    });
   });
 
   it('unescapes JSON escapes in strings and tuples', () => {
@@ -307,7 +373,70 @@ describe('key order, escapes and the generic path', () => {
       '"flowRecords":{"flows":[{"aclID":"a\\u0063l","flowGroups":[{"rule":"R\\u00e9gle","flowTuples":["\\u0031663146003599,10.0.0.6,1.2.3.4,1,2,6,O,B,NX,0,0,0,0"]}]}]}}';
     const { fast, generic } = decodeBoth(text);
     expect(fast).toEqual(generic);
-    expect(fast[0]).toMatchObject({ flow_log_id: '/SUBSCRIPTIONS/S', acl_id: 'acl', rule: 'Régle', time_ms: 1663146003599 });
+    expect(fast[0]).toMatchObject({
+      flow_log_id: '/SUBSCRIPTIONS/S',
+      acl_id: 'acl',
+      rule: 'Régle',
+      time_ms: 1663146003599,
+    });
+  });
+
+  it('group and MAC entries with members after flowTuples match the generic path', () => {
+    const vt = (i: number) => `"1663146003599,10.0.0.${i},1.2.3.4,1,2,6,O,B,NX,0,0,0,0"`;
+    const nt = (i: number) => `"1542110402,10.0.0.${i},1.2.3.4,1,443,T,O,A,B,,,,"`;
+    const vnet = (groups: string[]) =>
+      '{"time":"T","flowLogVersion":4,"macAddress":"M","flowLogResourceID":"/F",' +
+      `"flowRecords":{"flows":[{"aclID":"acl","flowGroups":[${groups.join(',')}]}]}}`;
+    const nsg = (entries: string[]) =>
+      '{"time":"T","resourceId":"/N","properties":{"Version":2,' +
+      `"flows":[{"rule":"R","flows":[${entries.join(',')}]}]}}`;
+    const text = `{"records":[${[
+      vnet([
+        `{"rule":"A","flowTuples":[${vt(1)}],"rule":"B"}`,
+        `{"rule":"C","flowTuples":[${vt(4)}],"x":{"y":[1]}}`,
+        `{ "rule" : "D" , "flowTuples" : [ ${vt(5)} ] }`,
+        `{"flowTuples":[${vt(6)}],"rule":"E"}`,
+        '{"rule":"F"}',
+        `{"rule":"G","flowTuples":[]}`,
+      ]),
+      nsg([
+        `{"mac":"M1","flowTuples":[${nt(1)}],"mac":"M2"}`,
+        `{"mac":"M3","flowTuples":[${nt(4)}],"z":null}`,
+        `{ "mac":"M4", "flowTuples":[${nt(5)}]}`,
+        `{"flowTuples":[${nt(6)}],"mac":"M5"}`,
+      ]),
+    ].join(',')}]}`;
+    const { fast, generic } = decodeBoth(text);
+    expect(fast).toEqual(generic);
+    const label = (r: { src_ip: string | null; version: number; rule: string | null; mac: string | null }) =>
+      `${r.src_ip} ${r.version === 4 ? r.rule : r.mac}`;
+    expect(fast.map(label)).toEqual([
+      '10.0.0.1 B',
+      '10.0.0.4 C',
+      '10.0.0.5 D',
+      '10.0.0.6 E',
+      '10.0.0.1 M2',
+      '10.0.0.4 M3',
+      '10.0.0.5 M4',
+      '10.0.0.6 M5',
+    ]);
+    // A repeated "flowTuples" key: the generic path (a JSON object) keeps only the last array,
+    // the fast path reads both; either way every row gets the entry's last rule or MAC.
+    const repeated = `{"records":[${vnet([
+      `{"rule":"A","flowTuples":[${vt(2)}],"rule":"B","flowTuples":[${vt(3)}],"rule":"A"}`,
+    ])},${nsg([`{"mac":"M1","flowTuples":[${nt(2)}],"mac":"M2","flowTuples":[${nt(3)}],"mac":"M1"}`])}]}`;
+    expect(decodeBoth(repeated).fast.map(label)).toEqual([
+      '10.0.0.2 A',
+      '10.0.0.3 A',
+      '10.0.0.2 M1',
+      '10.0.0.3 M1',
+    ]);
+    const missing = (entry: string) => () => decodeBuffer(`{"records":[${entry}]}`);
+    expect(missing(vnet([`{"rule":"A","flowTuples":[${vt(1)}],"rule":5}`]))).toThrow(
+      /"rule" must be a string/,
+    );
+    expect(missing(nsg([`{"flowTuples":[${nt(1)}]}`]))).toThrow(/has flow tuples but no "mac"/);
+    expect(missing(nsg([`{"mac":"M","flowTuples":[${nt(1)}] "mac":"N"}`]))).toThrow(/expected ',' or '}'/);
   });
 
   it('small batch sizes split rows over batches with their own dictionaries', () => {
@@ -315,10 +444,18 @@ describe('key order, escapes and the generic path', () => {
     const whole = allRows(decodeBuffer(bytes).batches);
     const { batches } = decodeBuffer(bytes, { batchSize: 1 });
     expect(batches.length).toBe(1);
-    const many = encodeBlob(Array.from({ length: 5 }, (_, i) => vnetRecord([`${i},10.0.0.${i},1.1.1.1,1,2,6,O,B,NX,0,0,0,0`])));
+    const many = encodeBlob(
+      Array.from({ length: 5 }, (_, i) => vnetRecord([`${i},10.0.0.${i},1.1.1.1,1,2,6,O,B,NX,0,0,0,0`])),
+    );
     const split = decodeBuffer(many, { batchSize: 2 });
     expect(split.batches.map((b) => b.length)).toEqual([2, 2, 1]);
-    expect(allRows(split.batches).map((r) => r.src_ip)).toEqual(['10.0.0.0', '10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']);
+    expect(allRows(split.batches).map((r) => r.src_ip)).toEqual([
+      '10.0.0.0',
+      '10.0.0.1',
+      '10.0.0.2',
+      '10.0.0.3',
+      '10.0.0.4',
+    ]);
     expect(split.batches[1].strings).toContain('10.0.0.2');
     expect(split.batches[1].strings).not.toContain('10.0.0.0');
     expect(whole).toHaveLength(19);
