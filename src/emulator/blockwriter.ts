@@ -39,9 +39,15 @@ export function vnetRecordTemplate(record: Omit<VnetFlowRecord, 'time' | 'flowRe
 }
 
 /** The constant parts of an NSG record for one NSG (its MAC goes into the rule groups). */
-export function nsgRecordTemplate(record: Omit<NsgFlowRecord, 'time' | 'properties'> & { version: 1 | 2 }): RecordTemplate {
+export function nsgRecordTemplate(
+  record: Omit<NsgFlowRecord, 'time' | 'properties'> & { version: 1 | 2 },
+): RecordTemplate {
   const { version, ...rest } = record;
-  const json = recordToJson({ ...rest, time: TIME_MARK, properties: { Version: version, flows: [] } } as NsgFlowRecord);
+  const json = recordToJson({
+    ...rest,
+    time: TIME_MARK,
+    properties: { Version: version, flows: [] },
+  } as NsgFlowRecord);
   return splitTemplate(json, '"flows":[]');
 }
 
@@ -102,6 +108,10 @@ export interface ByteWriter {
   pos: number;
   /** Full slabs whose blocks were handed out. */
   sealed: Buffer[];
+  /** Per sealed slab, the minute of its last block. */
+  sealedMinute: number[];
+  /** The minute whose blocks are being written (set by the caller). */
+  minute: number;
   /** Slabs whose blocks are all released (`recycleSlabs`), ready to be written again. */
   pool: Buffer[];
 }
@@ -109,7 +119,15 @@ export interface ByteWriter {
 const SLAB = 1 << 20;
 
 export function createByteWriter(initial = SLAB): ByteWriter {
-  return { buf: Buffer.allocUnsafeSlow(initial), start: 0, pos: 0, sealed: [], pool: [] };
+  return {
+    buf: Buffer.allocUnsafeSlow(initial),
+    start: 0,
+    pos: 0,
+    sealed: [],
+    sealedMinute: [],
+    minute: 0,
+    pool: [],
+  };
 }
 
 /** At most this many bytes of released slabs are kept for reuse. */
@@ -131,8 +149,35 @@ export function recycleSlabs(w: ByteWriter): void {
   }
   w.pool = pool;
   w.sealed = [];
+  w.sealedMinute = [];
   w.start = 0;
   w.pos = 0;
+}
+
+/**
+ * Declares the blocks of minutes up to `minute` dead while later blocks are still in use (a
+ * commit of earlier minutes finished while the next minutes were written): the sealed slabs
+ * holding only such blocks join the pool. The slab being written is kept.
+ */
+export function recycleSlabsThrough(w: ByteWriter, minute: number): void {
+  let pooled = 0;
+  for (const b of w.pool) pooled += b.length;
+  const sealed: Buffer[] = [];
+  const sealedMinute: number[] = [];
+  for (let i = 0; i < w.sealed.length; i++) {
+    const b = w.sealed[i];
+    if (w.sealedMinute[i] <= minute) {
+      if (pooled + b.length <= POOL_BYTES) {
+        w.pool.push(b);
+        pooled += b.length;
+      }
+      continue;
+    }
+    sealed.push(b);
+    sealedMinute.push(w.sealedMinute[i]);
+  }
+  w.sealed = sealed;
+  w.sealedMinute = sealedMinute;
 }
 
 export function ensure(w: ByteWriter, extra: number): void {
@@ -140,7 +185,10 @@ export function ensure(w: ByteWriter, extra: number): void {
   const used = w.pos - w.start;
   let size = SLAB;
   while (size < (used + extra) * 2) size *= 2;
-  if (w.start > 0) w.sealed.push(w.buf);
+  if (w.start > 0) {
+    w.sealed.push(w.buf);
+    w.sealedMinute.push(w.minute);
+  }
   let next: Buffer | undefined;
   while (w.pool.length > 0 && next === undefined) {
     const b = w.pool.pop()!;

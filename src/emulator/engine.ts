@@ -38,6 +38,7 @@ import {
   putByte,
   putBytes,
   recycleSlabs,
+  recycleSlabsThrough,
   takeBytes,
   vnetRecordTemplate,
   vnetRuleHeader,
@@ -1064,7 +1065,12 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     const newHour = hourStart !== lastHour;
     lastHour = hourStart;
     minuteIdx = m;
-    if (options.released && options.released.throughMinute >= m - 1) recycleSlabs(writer);
+    if (options.released) {
+      if (options.released.throughMinute >= m - 1) recycleSlabs(writer);
+      else if (options.released.throughMinute >= 0)
+        recycleSlabsThrough(writer, options.released.throughMinute);
+    }
+    writer.minute = m;
     touched = [];
     eCount = 0;
     pendingNow = [];

@@ -21,8 +21,22 @@ import type { Judge } from './verdict.js';
 
 export * from './profiles.js';
 export { emulateOptionsSchema, type EmulateOptions, type EmulateOptionsInput } from './config.js';
-export { runMinutes, recordTimeText, type MinuteResult, type EmittedBlock, type EngineOptions, type EncoderName } from './engine.js';
-export { buildNetwork, type EmuNetwork, type EmuNic, type EmuVnetFlowLog, type EmuNsgFlowLog, type Endpoint } from './network.js';
+export {
+  runMinutes,
+  recordTimeText,
+  type MinuteResult,
+  type EmittedBlock,
+  type EngineOptions,
+  type EncoderName,
+} from './engine.js';
+export {
+  buildNetwork,
+  type EmuNetwork,
+  type EmuNic,
+  type EmuVnetFlowLog,
+  type EmuNsgFlowLog,
+  type Endpoint,
+} from './network.js';
 export {
   decideFlow,
   summariseDecision,
@@ -61,7 +75,10 @@ export function prepareEmulation(
   extra: { serviceTags?: ServiceTagSet; explain?: boolean } = {},
 ): PreparedEmulation {
   const parsed = emulateOptionsSchema.safeParse(input);
-  if (!parsed.success) throw new ScenarioError(`emulator options: ${parsed.error.issues[0].message}`, { path: parsed.error.issues[0].path.join('.') });
+  if (!parsed.success)
+    throw new ScenarioError(`emulator options: ${parsed.error.issues[0].message}`, {
+      path: parsed.error.issues[0].path.join('.'),
+    });
   const options = parsed.data;
   const profile = PROFILES[options.profile as ProfileName];
   const startText = options.start ?? profile.defaultStart;
@@ -74,7 +91,11 @@ export function prepareEmulation(
 }
 
 /** Streams the emulation minute by minute (blocks are not written anywhere). */
-export function emulateMinutes(scenario: Scenario, input: EmulateOptionsInput = {}, extra: { serviceTags?: ServiceTagSet } = {}): Generator<MinuteResult> {
+export function emulateMinutes(
+  scenario: Scenario,
+  input: EmulateOptionsInput = {},
+  extra: { serviceTags?: ServiceTagSet } = {},
+): Generator<MinuteResult> {
   const p = prepareEmulation(scenario, input, extra);
   return runMinutes(p.network, p.judge, {
     startMs: p.startMs,
@@ -152,12 +173,56 @@ export async function emulate(
     encoder: options.encoder,
     timings: extra.timings,
   });
+  /**
+   * Batched commits into a sink that takes the staged blocks when called (the folder sink) are
+   * not awaited at once: the next minutes are emulated while the files are written, and the
+   * commit is awaited before the next one (the blocks' memory is reused only after that). Only
+   * batches spanning several minutes overlap (see below), so memory stays within ~2 batches.
+   */
+  const overlap = commitMode === 'batched' && !options.realtime && sink.commitInBackground !== undefined;
+  let writing: {
+    through: number;
+    done: boolean;
+    failed: boolean;
+    error: unknown;
+    settled: Promise<void>;
+  } | null = null;
+  const startCommit = (through: number) => {
+    const w = {
+      through,
+      done: false,
+      failed: false,
+      error: undefined as unknown,
+      settled: Promise.resolve(),
+    };
+    w.settled = sink.commitInBackground!().then(
+      () => {
+        w.done = true;
+      },
+      (err: unknown) => {
+        w.done = true;
+        w.failed = true;
+        w.error = err;
+      },
+    );
+    writing = w;
+    summary.commits++;
+  };
+  const finishCommit = async () => {
+    const w = writing;
+    if (w === null) return;
+    writing = null;
+    await w.settled;
+    if (w.failed) throw w.error;
+    released.throughMinute = Math.max(released.throughMinute, w.through);
+  };
   let currentHour = '';
   for (const minute of stream) {
     if (hooks.signal?.aborted) break;
     const hour = hourPartition(minute.minuteStartMs);
     if (minute.newHour && currentHour !== '') {
       // Earlier hours' blobs are complete: commit them and stop tracking them.
+      await finishCommit();
       await sink.commit();
       summary.commits++;
       released.throughMinute = minute.minute - 1;
@@ -165,6 +230,7 @@ export async function emulate(
       sink.forget((_c, name) => !name.includes(keep));
     }
     currentHour = hour;
+    const bytesBefore = summary.bytes;
     for (const b of minute.blocks) {
       if (b.isFirst) summary.blobs++;
       sink.stage(b.container, b.blobName, b.bytes);
@@ -181,14 +247,30 @@ export async function emulate(
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
+    const minuteBytes = summary.bytes - bytesBefore;
     if (commitMode === 'minute' || sink.pendingBytes() >= options.maxPendingBytes) {
-      await sink.commit();
-      summary.commits++;
-      released.throughMinute = minute.minute;
+      // Overlapping holds a second batch of blocks while one is written: only when a minute is
+      // small next to a batch (1,000 NICs: ~2.6 MB), not when single minutes fill a batch
+      // (10,000 NICs), where it would add a minute's blocks to peak memory.
+      if (overlap && minuteBytes * 2 <= options.maxPendingBytes) {
+        await finishCommit();
+        startCommit(minute.minute);
+      } else {
+        await finishCommit();
+        await sink.commit();
+        summary.commits++;
+        released.throughMinute = minute.minute;
+      }
+    }
+    if (writing !== null) {
+      // Let the event loop run the write callbacks; a finished commit frees its blocks' memory.
+      await new Promise<void>((r) => setImmediate(r));
+      if ((writing as { done: boolean } | null)?.done) await finishCommit();
     }
     summary.elapsedMs = Date.now() - t0;
     hooks.onMinute?.(minute, summary);
   }
+  await finishCommit();
   await sink.commit();
   summary.commits++;
   summary.elapsedMs = Date.now() - t0;
@@ -205,10 +287,19 @@ export const FLOW_LOG_BLOB_FRAMING = { head: HEAD_BLOCK, tail: TAIL_BLOCK };
 export function recordersFor(
   scenario: Scenario,
   flow: { from: string; to: string; protocol: number; dstPort: number; srcPort?: number; kind?: FlowKind },
-  options: { profile?: ProfileName; atMs?: number; serviceTags?: ServiceTagSet; prepared?: PreparedEmulation } = {},
+  options: {
+    profile?: ProfileName;
+    atMs?: number;
+    serviceTags?: ServiceTagSet;
+    prepared?: PreparedEmulation;
+  } = {},
 ): RecordersReport {
   const p =
     options.prepared ??
-    prepareEmulation(scenario, { profile: options.profile ?? 'ga', duration: 1 }, { serviceTags: options.serviceTags, explain: true });
+    prepareEmulation(
+      scenario,
+      { profile: options.profile ?? 'ga', duration: 1 },
+      { serviceTags: options.serviceTags, explain: true },
+    );
   return recordersForWith(p.network, p.judge, p.profile, flow, { atMs: options.atMs ?? p.startMs });
 }

@@ -4,7 +4,18 @@
  * old tail and a fresh tail after them, so a reader never sees a half-committed list longer than
  * one write.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync, writevSync } from 'node:fs';
+import {
+  closeSync,
+  mkdir,
+  mkdirSync,
+  open,
+  openSync,
+  readFileSync,
+  write,
+  writeSync,
+  writev,
+  writevSync,
+} from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { FlowlensError } from '../errors.js';
 import { createStagingArea, type BlobSink, type BlobSinkOptions, type SinkCommitSummary } from './sink.js';
@@ -74,6 +85,125 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
     checked.add(key);
     staging.stage(container, blobName, block);
   }
+  /** The commit being written (resolved when none). */
+  let inFlight: Promise<void> = Promise.resolve();
+  /** Background commits called and not yet written. */
+  let running = 0;
+
+  /** Every staged block, taken for writing: one job per blob (its new blocks and a fresh tail). */
+  function takeStaged(summary: SinkCommitSummary): WriteJob[] {
+    const jobs: WriteJob[] = [];
+    for (const blob of staging.dirty()) {
+      const path = join(absRoot, blob.container, blob.blobName);
+      let dataBytes = 0;
+      for (const b of blob.pending) dataBytes += b.length;
+      const create = blob.committedBytes === 0;
+      const position = create ? 0 : blob.committedBytes - tail.length;
+      const parts: Uint8Array[] = create ? [head, ...blob.pending, tail] : [...blob.pending, tail];
+      const committedBytes =
+        (create ? head.length : blob.committedBytes - tail.length) + dataBytes + tail.length;
+      summary.blobs++;
+      summary.blocks += blob.pending.length;
+      summary.bytes += dataBytes;
+      staging.settle(blob, committedBytes);
+      jobs.push({ path, create, position, parts });
+    }
+    return jobs;
+  }
+
+  /** Writes on the calling thread, blob after blob (the commit is complete when it returns). */
+  function commitNow(): SinkCommitSummary {
+    const summary: SinkCommitSummary = { blobs: 0, blocks: 0, bytes: 0 };
+    for (const job of takeStaged(summary)) {
+      const fd = fileFor(job.path, job.create);
+      try {
+        writeAll(fd, job.parts, job.position);
+      } catch (err) {
+        closeFile(job.path);
+        throw err;
+      }
+      if (openFiles.size > MAX_OPEN_FILES) closeFile(job.path);
+    }
+    return summary;
+  }
+
+  /**
+   * Takes every staged block now (blocks staged while the writes run belong to the next commit)
+   * and writes them on libuv's thread pool: all blobs at once, each blob as one `writev` of its
+   * new blocks and a fresh tail (plus `mkdir` and `open` the first time). The calling thread only
+   * queues the requests, so an emulator keeps computing while the files are written.
+   */
+  function commitStaged(): Promise<SinkCommitSummary> {
+    const summary: SinkCommitSummary = { blobs: 0, blocks: 0, bytes: 0 };
+    const jobs = takeStaged(summary);
+    if (jobs.length === 0) return Promise.resolve(summary);
+    return new Promise((resolveCommit, rejectCommit) => {
+      let left = jobs.length;
+      let failed: unknown = null;
+      const done = (err: unknown) => {
+        if (err && failed === null) failed = err;
+        if (--left > 0) return;
+        if (failed !== null) rejectCommit(failed);
+        else resolveCommit(summary);
+      };
+      for (const job of jobs) writeJob(job, done);
+    });
+  }
+
+  /** Jobs waiting to open their file, and opens under way (bounded: see MAX_OPEN_FILES). */
+  let waitingForOpen: [WriteJob, (err: unknown) => void][] = [];
+  let nextToOpen = 0;
+  let opening = 0;
+
+  function writeJob(job: WriteJob, done: (err: unknown) => void): void {
+    const cached = openFiles.get(job.path);
+    if (cached !== undefined && !job.create) return writeTo(cached, job, done);
+    closeFile(job.path);
+    if (nextToOpen === waitingForOpen.length) {
+      waitingForOpen = [];
+      nextToOpen = 0;
+    }
+    waitingForOpen.push([job, done]);
+    pumpOpens();
+  }
+
+  function pumpOpens(): void {
+    // In staging order: the files opened first are the ones that stay open (see openFiles).
+    while (
+      nextToOpen < waitingForOpen.length &&
+      openFiles.size + opening < MAX_OPEN_FILES + OPENS_BEYOND_CAP
+    ) {
+      const [job, done] = waitingForOpen[nextToOpen++];
+      opening++;
+      const opened = (err: unknown, fd?: number) => {
+        opening--;
+        if (err) done(err);
+        else {
+          openFiles.set(job.path, fd!);
+          writeTo(fd!, job, done);
+        }
+        pumpOpens();
+      };
+      const openIt = () => open(job.path, job.create ? 'w' : 'r+', opened);
+      const dir = dirname(job.path);
+      if (!job.create || madeDirs.has(dir)) openIt();
+      else
+        mkdir(dir, { recursive: true }, (err) => {
+          if (err) return opened(err);
+          madeDirs.add(dir);
+          openIt();
+        });
+    }
+  }
+
+  function writeTo(fd: number, job: WriteJob, done: (err: unknown) => void): void {
+    writeAllAsync(fd, job.parts, job.position, (err) => {
+      if (err) closeFile(job.path);
+      else if (openFiles.size > MAX_OPEN_FILES) closeFile(job.path);
+      done(err);
+    });
+  }
+
   return {
     target: absRoot,
     stage: checkedStage,
@@ -89,34 +219,27 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
       }
     },
     async commit(): Promise<SinkCommitSummary> {
-      const summary: SinkCommitSummary = { blobs: 0, blocks: 0, bytes: 0 };
-      for (const blob of staging.dirty()) {
-        const path = join(absRoot, blob.container, blob.blobName);
-        let dataBytes = 0;
-        for (const b of blob.pending) dataBytes += b.length;
-        const create = blob.committedBytes === 0;
-        const fd = fileFor(path, create);
-        const position = create ? 0 : blob.committedBytes - tail.length;
-        const parts: Uint8Array[] = create ? [head, ...blob.pending, tail] : [...blob.pending, tail];
-        try {
-          writeAll(fd, parts, position);
-        } catch (err) {
-          closeFile(path);
-          throw err;
-        }
-        if (openFiles.size > MAX_OPEN_FILES) closeFile(path);
-        const committedBytes =
-          (blob.committedBytes === 0 ? head.length : blob.committedBytes - tail.length) +
-          dataBytes +
-          tail.length;
-        summary.blobs++;
-        summary.blocks += blob.pending.length;
-        summary.bytes += dataBytes;
-        staging.settle(blob, committedBytes);
-      }
-      return summary;
+      // One commit at a time: a blob's next blocks go after the tail the previous one writes.
+      if (running > 0) await inFlight;
+      return commitNow();
+    },
+    commitInBackground(): Promise<SinkCommitSummary> {
+      // When none is running, the staged blocks are taken right now, before the caller goes on;
+      // otherwise when the running one has written its blocks.
+      running++;
+      const take = () =>
+        commitStaged().finally(() => {
+          running--;
+        });
+      const run = running > 1 ? inFlight.then(take) : take();
+      inFlight = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return run;
     },
     async close(): Promise<void> {
+      await inFlight;
       for (const path of [...openFiles.keys()]) closeFile(path);
       madeDirs.clear();
       checked.clear();
@@ -145,8 +268,12 @@ function openFileCap(): number {
   }
   return 512;
 }
-/** writev takes at most IOV_MAX (1,024 on Linux) buffers per call. */
-const MAX_WRITEV_PARTS = 1024;
+interface WriteJob {
+  path: string;
+  create: boolean;
+  position: number;
+  parts: Uint8Array[];
+}
 
 function writeAll(fd: number, parts: Uint8Array[], position: number): void {
   let total = 0;
@@ -163,4 +290,31 @@ function writeAll(fd: number, parts: Uint8Array[], position: number): void {
   const data = Buffer.concat(parts);
   let off = 0;
   while (off < total) off += writeSync(fd, data, off, total - off, position + off);
+}
+
+/** Files opened for a commit beyond the cap at once (each is closed after its write). */
+const OPENS_BEYOND_CAP = 64;
+
+/** writev takes at most IOV_MAX (1,024 on Linux) buffers per call. */
+const MAX_WRITEV_PARTS = 1024;
+
+function writeAllAsync(
+  fd: number,
+  parts: Uint8Array[],
+  position: number,
+  cb: (err: Error | null) => void,
+): void {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  // A partial write is rare on files; the rest is written from one contiguous copy.
+  const rest = (data: Buffer, off: number) => {
+    if (off >= total) return cb(null);
+    write(fd, data, off, total - off, position + off, (err, n) => (err ? cb(err) : rest(data, off + n)));
+  };
+  if (parts.length > MAX_WRITEV_PARTS) return rest(Buffer.concat(parts), 0);
+  writev(fd, parts, position, (err, written) => {
+    if (err) return cb(err);
+    if (written === total) return cb(null);
+    rest(Buffer.concat(parts), written);
+  });
 }

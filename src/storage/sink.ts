@@ -35,6 +35,13 @@ export interface BlobSink {
   dataBlockCount(container: string, blobName: string): number;
   /** Commits the block lists of every blob staged since the last commit. */
   commit(): Promise<SinkCommitSummary>;
+  /**
+   * Optional: a commit that takes the staged blocks at the moment it is called and writes them in
+   * the background, so the caller may go on staging (for the next commit) while its promise is
+   * pending. The caller must await it before `forget`, `close`, reusing the committed blocks'
+   * memory, or relying on the content. `commit()` waits for it too.
+   */
+  commitInBackground?(): Promise<SinkCommitSummary>;
   /** Bytes staged and not yet committed (callers commit early when this grows too large). */
   pendingBytes(): number;
   /** Stops tracking blobs that will receive no more blocks (e.g. a finished hour). */

@@ -3,7 +3,12 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { decodeBuffer, rowAt, type FlowRow } from '../../src/formats/index.js';
-import { emulate, FLOW_LOG_BLOB_FRAMING, type EmulateOptionsInput, type EmulateSummary } from '../../src/emulator/index.js';
+import {
+  emulate,
+  FLOW_LOG_BLOB_FRAMING,
+  type EmulateOptionsInput,
+  type EmulateSummary,
+} from '../../src/emulator/index.js';
 import { loadScenario, type Scenario } from '../../src/model/index.js';
 import { createFolderSink } from '../../src/storage/sink-fs.js';
 
@@ -47,17 +52,30 @@ export function decodeAll(blobs: Blob[]): Row[] {
   const rows: Row[] = [];
   for (const b of blobs) {
     const { batches } = decodeBuffer(b.bytes, { source: b.path });
-    for (const batch of batches) for (let i = 0; i < batch.length; i++) rows.push({ ...rowAt(batch, i), container: b.container, path: b.path });
+    for (const batch of batches)
+      for (let i = 0; i < batch.length; i++)
+        rows.push({ ...rowAt(batch, i), container: b.container, path: b.path });
   }
   return rows;
 }
 
-export async function runToFolder(scenario: Scenario, options: EmulateOptionsInput): Promise<{ dir: string; summary: EmulateSummary }> {
+export async function runToFolder(
+  scenario: Scenario,
+  options: EmulateOptionsInput,
+): Promise<{ dir: string; summary: EmulateSummary; backgroundCommits: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'flowlens-emu-'));
-  const sink = createFolderSink(dir, FLOW_LOG_BLOB_FRAMING);
+  const folder = createFolderSink(dir, FLOW_LOG_BLOB_FRAMING);
+  let backgroundCommits = 0;
+  const sink = {
+    ...folder,
+    commitInBackground() {
+      backgroundCommits++;
+      return folder.commitInBackground!();
+    },
+  };
   const summary = await emulate(scenario, sink, { commit: 'batched', ...options });
-  await sink.close();
-  return { dir, summary };
+  await folder.close();
+  return { dir, summary, backgroundCommits };
 }
 
 export const VNET = 'insights-logs-flowlogflowevent';

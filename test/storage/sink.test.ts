@@ -28,6 +28,30 @@ describe('folder sink', () => {
     expect(sink.dataBlockCount('c', 'a/b/PT1H.json')).toBe(0);
   });
 
+  it('commits in the background the blocks staged before the call; later blocks wait for the next commit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowlens-sink-'));
+    const sink = createFolderSink(dir, { head: HEAD_BLOCK, tail: TAIL_BLOCK });
+    const files = ['a/PT1H.json', 'b/c/PT1H.json'];
+    for (const f of files) sink.stage('c', f, Buffer.from('{"n":1}'));
+    const first = sink.commitInBackground!();
+    for (const f of files) sink.stage('c', f, Buffer.from(',{"n":2}'));
+    expect(sink.pendingBytes()).toBe(16);
+    expect(await first).toEqual({ blobs: 2, blocks: 2, bytes: 14 });
+    for (const f of files) expect(readFileSync(join(dir, 'c', f), 'utf8')).toBe('{"records":[{"n":1}]}');
+    const second = sink.commitInBackground!();
+    // commit() waits for the background commit before writing its own blocks.
+    sink.stage('c', files[0], Buffer.from(',{"n":3}'));
+    await sink.commit();
+    expect(await second).toEqual({ blobs: 2, blocks: 2, bytes: 16 });
+    expect(JSON.parse(readFileSync(join(dir, 'c', files[0]), 'utf8'))).toEqual({
+      records: [{ n: 1 }, { n: 2 }, { n: 3 }],
+    });
+    expect(JSON.parse(readFileSync(join(dir, 'c', files[1]), 'utf8'))).toEqual({
+      records: [{ n: 1 }, { n: 2 }],
+    });
+    await sink.close();
+  });
+
   it('derives block IDs as base64 of 32 lowercase hex characters, stable and distinct', () => {
     const ids = blockListFor('c', 'x/PT1H.json', 3);
     expect(ids).toHaveLength(5);
