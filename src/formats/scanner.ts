@@ -103,7 +103,7 @@ export function createByteCache(): ByteCache {
     batchStrings: [],
     batchCount: 0,
     byString: new Map(),
-    encryptionTable: new Int32Array(ENCRYPTION_SLOTS * 3),
+    encryptionTable: new Int32Array(ENCRYPTION_SLOTS * 2),
     ip4Table: new Int32Array(4096 * 2),
     ip4Ids: new Int32Array(4096),
     ip4Count: 0,
@@ -492,26 +492,28 @@ function canonicalIp4Key(b: Uint8Array, s: number, e: number): number {
 }
 
 /**
- * Global id of an encryption value `b[s, e)` with FNV-1a hash `h`: a direct-mapped table of
- * [hash, length, id + 1] in front of `idOfBytes` (a handful of distinct values, so it stays in L1
- * where the general table does not). A hit is confirmed against the id's bytes.
+ * Global id of an encryption value `b[s, e)`: a direct-mapped table of [length, id + 1] slots
+ * keyed by the length and the first and last bytes, in front of `idOfBytes` (a handful of
+ * distinct values, so it stays in L1 where the general table does not, and a hit needs no hash
+ * of the bytes). A hit is confirmed against the id's bytes.
  */
-function encryptionId(cache: ByteCache, b: Uint8Array, s: number, e: number, h: number): number {
+function encryptionId(cache: ByteCache, b: Uint8Array, s: number, e: number): number {
   const table = cache.encryptionTable;
-  const slot = ((h ^ (h >>> 16)) & (ENCRYPTION_SLOTS - 1)) * 3;
   const len = e - s;
-  if (table[slot] === h && table[slot + 1] === len && table[slot + 2] !== 0) {
-    const id = table[slot + 2] - 1;
+  const slot = ((len * 7 + b[s] * 3 + b[e - 1]) & (ENCRYPTION_SLOTS - 1)) * 2;
+  if (table[slot] === len && table[slot + 1] !== 0) {
+    const id = table[slot + 1] - 1;
     const arena = cache.arena;
     const o = cache.offsets[id] - s;
     let k = s;
     while (k < e && arena[o + k] === b[k]) k++;
     if (k === e) return id;
   }
+  let h = FNV_OFFSET;
+  for (let k = s; k < e; k++) h = Math.imul(h ^ b[k], FNV_PRIME);
   const id = idOfBytes(cache, b, s, e, h);
-  table[slot] = h;
-  table[slot + 1] = len;
-  table[slot + 2] = id + 1;
+  table[slot] = len;
+  table[slot + 1] = id + 1;
   return id;
 }
 
@@ -1117,7 +1119,6 @@ export function scanVnetTupleArray(
   let dstLength = 0;
   let dstRef = 0;
   // Encryption memo: bytes at b[memoStart, +memoLength) resolved to memoId / memoRef.
-  let memoHash = 0;
   let memoLength = -1;
   let memoStart = 0;
   let memoId = -1;
@@ -1285,26 +1286,22 @@ export function scanVnetTupleArray(
       }
       // 8: encryption
       s = ++q;
-      let h = FNV_OFFSET;
       c = b[q];
-      while (WORD_CHAR[c] === 1) {
-        h = Math.imul(h ^ c, FNV_PRIME);
-        c = b[++q];
-      }
+      while (WORD_CHAR[c] === 1) c = b[++q];
       if (c !== COMMA || q === s) {
         field = 8;
         break parse;
       }
       // Most tuples repeat the previous tuple's encryption value: compare with it first, then
-      // look the few distinct values up in a small table keyed by hash and length.
+      // look the few distinct values up in a small table (no hashing of the bytes on either path).
       const len = q - s;
-      let same = h === memoHash && len === memoLength;
+      let same = len === memoLength;
       for (let k = 0; same && k < len; k++) same = b[s + k] === b[memoStart + k];
       if (same) {
         encryption[r] = memoRef;
         if (memoUnknown) unknownEncryption = memoId;
       } else {
-        const encId = encryptionId(cache, b, s, q, h);
+        const encId = encryptionId(cache, b, s, q);
         const ref = refOfId(cache, encId);
         encryption[r] = ref;
         let flags = cache.flags[encId];
@@ -1314,7 +1311,6 @@ export function scanVnetTupleArray(
         }
         memoUnknown = (flags & KNOWN_ENCRYPTION_FLAG) === 0;
         if (memoUnknown) unknownEncryption = encId;
-        memoHash = h;
         memoLength = len;
         memoStart = s;
         memoId = encId;
