@@ -193,6 +193,10 @@ function writeI64FromF64(
       validity[i >> 3] &= ~(1 << (i & 7));
       words[2 * i] = 0;
       words[2 * i + 1] = 0;
+    } else if (x >= 0 && x < 4294967296) {
+      // counters: almost always one word, without float modulo and division
+      words[2 * i] = x;
+      words[2 * i + 1] = 0;
     } else if (x >= 0) {
       words[2 * i] = x % 4294967296;
       words[2 * i + 1] = Math.floor(x / 4294967296);
