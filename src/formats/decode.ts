@@ -305,6 +305,7 @@ export function createDecoderInternal(
       return batch;
     },
     bad: badTuple,
+    view: new DataView(EMPTY.buffer),
   };
 
   function resetRecord(): void {
@@ -952,6 +953,9 @@ export function createDecoderInternal(
    * caller keeps bytes from there), or -1 when `final` and everything is settled.
    */
   function run(start: number, final: boolean): number {
+    const view = tuples.view;
+    if (view.buffer !== b.buffer || view.byteOffset !== b.byteOffset || view.byteLength !== b.byteLength)
+      tuples.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     let p = start;
     let tokenStart = start;
     try {
