@@ -37,9 +37,41 @@ export function restartStringTable(table: SharedStringTable): void {
   table.generation++;
 }
 
-function localToTable(table: SharedStringTable, local: readonly string[], added: string[]): Uint32Array {
-  const map = new Uint32Array(local.length);
+const UNMAPPED = 0xffffffff;
+
+/**
+ * Strings of the per-record columns (record time, block lineage) are new in every record: they
+ * take fresh table ids without a lookup, which keeps the thread's Map to the strings that repeat
+ * (addresses, MACs, resource IDs, rules) — a Map of every record's strings cost more to grow and
+ * probe than the store-side lookups it saved.
+ */
+const PER_RECORD_COLUMNS = ['record_time', 'block'] as const;
+
+function batchToTable(table: SharedStringTable, batch: FlowBatch, added: string[]): Uint32Array {
+  const local = batch.strings;
+  const map = new Uint32Array(local.length).fill(UNMAPPED);
+  for (const column of PER_RECORD_COLUMNS) {
+    const refs = batch[column];
+    let previous = NULL_REF;
+    for (let i = 0; i < batch.length; i++) {
+      const ref = refs[i];
+      if (ref === previous || ref === NULL_REF || map[ref] !== UNMAPPED) continue;
+      previous = ref;
+      map[ref] = table.size++;
+      added.push(local[ref]);
+    }
+  }
+  return localToTable(table, local, added, map);
+}
+
+function localToTable(
+  table: SharedStringTable,
+  local: readonly string[],
+  added: string[],
+  map = new Uint32Array(local.length).fill(UNMAPPED),
+): Uint32Array {
   for (let i = 0; i < local.length; i++) {
+    if (map[i] !== UNMAPPED) continue;
     const value = local[i];
     let id = table.ids.get(value);
     if (id === undefined) {
@@ -72,7 +104,7 @@ export function shareStrings(
   if (table.size > limit) restartStringTable(table);
   const added: string[] = [];
   for (const batch of batches) {
-    const map = localToTable(table, batch.strings, added);
+    const map = batchToTable(table, batch, added);
     for (const column of STRING_COLUMNS) rewriteRefs(batch[column], batch.length, map);
     batch.strings = [];
   }
