@@ -1120,6 +1120,10 @@ export function scanVnetTupleArray(
   let packetsD2s = batch.packets_d2s;
   let bytesD2s = batch.bytes_d2s;
   let rules = batch.rule;
+  // Previous timestamp with 9-15 digits: b[tsStart, +tsLength), its first 8 digits' value.
+  let tsStart = 0;
+  let tsLength = 0;
+  let tsHigh = 0;
   // Previous tuple's IPs: bytes b[start, +length) and their reference in this batch.
   let srcStart = 0;
   let srcLength = 0;
@@ -1166,28 +1170,54 @@ export function scanVnetTupleArray(
     let unknownEncryption = -1;
     parse: {
       // 0: timestamp
-      // The first 9 digits and the rest are read as int32s: a chain of 13 double
-      // multiply-adds per timestamp cost more than the rest of the field.
+      // Tuples of a group share the leading digits of their timestamps: when the first 8 bytes
+      // and the length match the previous timestamp's, only the digits after them are read.
       let s = q;
       let v = 0;
-      c = b[q];
-      while (c >= 48 && c <= 57 && q - s < 9) {
-        v = v * 10 + (c - 48);
-        c = b[++q];
-      }
-      let t = v;
-      if (c >= 48 && c <= 57) {
-        const from = q;
-        v = 0;
-        while (c >= 48 && c <= 57 && q - from < 8) {
+      let t = -1;
+      if (
+        tsLength > 0 &&
+        b[q + tsLength] === COMMA &&
+        view.getInt32(q, true) === view.getInt32(tsStart, true) &&
+        view.getInt32(q + 4, true) === view.getInt32(tsStart + 4, true)
+      ) {
+        q += 8;
+        c = b[q];
+        while (c >= 48 && c <= 57) {
           v = v * 10 + (c - 48);
           c = b[++q];
         }
-        t = q - s < 16 ? t * POW10[q - from] + v : digitsValue(b, s, q);
+        if (q === s + tsLength) t = tsHigh * POW10[tsLength - 8] + v;
+        else q = s;
       }
-      if (c !== COMMA || q === s || q - s > 16) {
-        field = 0;
-        break parse;
+      if (t < 0) {
+        // The first 9 digits and the rest are read as int32s: a chain of 13 double
+        // multiply-adds per timestamp cost more than the rest of the field.
+        v = 0;
+        c = b[q];
+        while (c >= 48 && c <= 57 && q - s < 9) {
+          v = v * 10 + (c - 48);
+          c = b[++q];
+        }
+        t = v;
+        if (c >= 48 && c <= 57) {
+          const from = q;
+          v = 0;
+          while (c >= 48 && c <= 57 && q - from < 8) {
+            v = v * 10 + (c - 48);
+            c = b[++q];
+          }
+          t = q - s < 16 ? t * POW10[q - from] + v : digitsValue(b, s, q);
+        }
+        if (c !== COMMA || q === s || q - s > 16) {
+          field = 0;
+          break parse;
+        }
+        if (q - s > 8 && q - s < 16) {
+          tsStart = s;
+          tsLength = q - s;
+          tsHigh = (t / POW10[tsLength - 8]) | 0;
+        }
       }
       time[r] = t < 1e11 ? t * 1000 : t;
       rules[r] = rule;
@@ -1443,6 +1473,10 @@ export function scanNsgTupleArray(
   let packetsD2s = batch.packets_d2s;
   let bytesD2s = batch.bytes_d2s;
   let macs = batch.mac;
+  // Previous timestamp with 9-15 digits: b[tsStart, +tsLength), its first 8 digits' value.
+  let tsStart = 0;
+  let tsLength = 0;
+  let tsHigh = 0;
   // Previous tuple's IPs: bytes b[start, +length) and their reference in this batch.
   let srcStart = 0;
   let srcLength = 0;
@@ -1482,28 +1516,54 @@ export function scanNsgTupleArray(
     let field = -1;
     parse: {
       // 0: timestamp
-      // The first 9 digits and the rest are read as int32s: a chain of 13 double
-      // multiply-adds per timestamp cost more than the rest of the field.
+      // Tuples of a group share the leading digits of their timestamps: when the first 8 bytes
+      // and the length match the previous timestamp's, only the digits after them are read.
       let s = q;
       let v = 0;
-      c = b[q];
-      while (c >= 48 && c <= 57 && q - s < 9) {
-        v = v * 10 + (c - 48);
-        c = b[++q];
-      }
-      let t = v;
-      if (c >= 48 && c <= 57) {
-        const from = q;
-        v = 0;
-        while (c >= 48 && c <= 57 && q - from < 8) {
+      let t = -1;
+      if (
+        tsLength > 0 &&
+        b[q + tsLength] === COMMA &&
+        view.getInt32(q, true) === view.getInt32(tsStart, true) &&
+        view.getInt32(q + 4, true) === view.getInt32(tsStart + 4, true)
+      ) {
+        q += 8;
+        c = b[q];
+        while (c >= 48 && c <= 57) {
           v = v * 10 + (c - 48);
           c = b[++q];
         }
-        t = q - s < 16 ? t * POW10[q - from] + v : digitsValue(b, s, q);
+        if (q === s + tsLength) t = tsHigh * POW10[tsLength - 8] + v;
+        else q = s;
       }
-      if (c !== COMMA || q === s || q - s > 16) {
-        field = 0;
-        break parse;
+      if (t < 0) {
+        // The first 9 digits and the rest are read as int32s: a chain of 13 double
+        // multiply-adds per timestamp cost more than the rest of the field.
+        v = 0;
+        c = b[q];
+        while (c >= 48 && c <= 57 && q - s < 9) {
+          v = v * 10 + (c - 48);
+          c = b[++q];
+        }
+        t = v;
+        if (c >= 48 && c <= 57) {
+          const from = q;
+          v = 0;
+          while (c >= 48 && c <= 57 && q - from < 8) {
+            v = v * 10 + (c - 48);
+            c = b[++q];
+          }
+          t = q - s < 16 ? t * POW10[q - from] + v : digitsValue(b, s, q);
+        }
+        if (c !== COMMA || q === s || q - s > 16) {
+          field = 0;
+          break parse;
+        }
+        if (q - s > 8 && q - s < 16) {
+          tsStart = s;
+          tsLength = q - s;
+          tsHigh = (t / POW10[tsLength - 8]) | 0;
+        }
       }
       time[r] = t < 1e11 ? t * 1000 : t;
       macs[r] = mac;

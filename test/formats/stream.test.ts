@@ -439,6 +439,31 @@ describe('key order, escapes and the generic path', () => {
     expect(missing(nsg([`{"mac":"M","flowTuples":[${nt(1)}] "mac":"N"}`]))).toThrow(/expected ',' or '}'/);
   });
 
+  it('timestamps sharing leading digits with the previous tuple read the same as alone', () => {
+    const times = [
+      '1663146003599',
+      '1663146003600',
+      '1663146099999',
+      '166314600359',
+      '1663146003',
+      '16631460035999',
+      '1663146003599',
+    ];
+    const tuple = (t: string) => `"${t},10.0.0.1,1.2.3.4,1,2,6,O,B,NX,0,0,0,0"`;
+    const record = (tuples: string[]) =>
+      '{"time":"T","flowLogVersion":4,"macAddress":"M","flowLogResourceID":"/F",' +
+      `"flowRecords":{"flows":[{"aclID":"acl","flowGroups":[{"rule":"R","flowTuples":[${tuples.join(',')}]}]}]}}`;
+    const { fast, generic } = decodeBoth(`{"records":[${record(times.map(tuple))}]}`);
+    expect(fast).toEqual(generic);
+    expect(fast.map((r) => r.time_ms)).toEqual([
+      1663146003599, 1663146003600, 1663146099999, 166314600359, 1663146003000, 16631460035999, 1663146003599,
+    ]);
+    const bad = () =>
+      decodeBuffer(`{"records":[${record([tuple('1663146003599'), tuple('16631460035x9')])}]}`);
+    expect(bad).toThrow(/bad timestamp "16631460035x9"/);
+    expect(thrown(bad)).toMatchObject({ location: { record: 0, tuple: 1 } });
+  });
+
   it('small batch sizes split rows over batches with their own dictionaries', () => {
     const bytes = sample('vnet-1.9.1-overview.json');
     const whole = allRows(decodeBuffer(bytes).batches);
