@@ -72,6 +72,8 @@ export interface ByteCache {
   ip4Table: Int32Array;
   /** Global id per IPv4 slot. */
   ip4Ids: Int32Array;
+  /** Text per IPv4 slot (the id's string): a batch's first use of an address reads only this. */
+  ip4Strings: string[];
   ip4Count: number;
   /** The current batch's tag in `ip4Table` references: 1..IP4_TAG_MAX, and shifted in place. */
   ip4Tag: number;
@@ -106,6 +108,7 @@ export function createByteCache(): ByteCache {
     encryptionTable: new Int32Array(ENCRYPTION_SLOTS * 2),
     ip4Table: new Int32Array(4096 * 2),
     ip4Ids: new Int32Array(4096),
+    ip4Strings: new Array<string>(4096).fill(''),
     ip4Count: 0,
     ip4Tag: 1,
     ip4TagBits: 1 << IP4_REF_BITS,
@@ -137,6 +140,7 @@ function clearCache(cache: ByteCache): void {
   cache.encryptionTable.fill(0);
   cache.ip4Table.fill(0);
   cache.ip4Ids.fill(0);
+  cache.ip4Strings.fill('');
   cache.ip4Count = 0;
   cache.tableCount = 0;
 }
@@ -366,8 +370,10 @@ const IP4_FLAG = 4;
 function growIp4(cache: ByteCache): void {
   const old = cache.ip4Table;
   const oldIds = cache.ip4Ids;
+  const oldStrings = cache.ip4Strings;
   const table = new Int32Array(old.length * 2);
   const ids = new Int32Array(oldIds.length * 2);
+  const strings = new Array<string>(ids.length).fill('');
   const mask = ids.length - 1;
   for (let i = 0; i < oldIds.length; i++) {
     const key = old[2 * i];
@@ -377,9 +383,11 @@ function growIp4(cache: ByteCache): void {
     table[2 * j] = key;
     table[2 * j + 1] = old[2 * i + 1];
     ids[j] = oldIds[i];
+    strings[j] = oldStrings[i];
   }
   cache.ip4Table = table;
   cache.ip4Ids = ids;
+  cache.ip4Strings = strings;
 }
 
 /**
@@ -407,18 +415,18 @@ function refOfIp4(cache: ByteCache, key: number, b: Uint8Array, s: number, e: nu
  */
 function firstIp4Use(cache: ByteCache, j: number): number {
   const table = cache.ip4Table;
-  const id = cache.ip4Ids[j >> 1];
-  if (table[j + 1] >>> IP4_REF_BITS === cache.ip4Tag) return cache.batchRefs[2 * id + 1];
+  if (table[j + 1] >>> IP4_REF_BITS === cache.ip4Tag) return cache.batchRefs[2 * cache.ip4Ids[j >> 1] + 1];
   const ref = cache.batchCount++;
-  cache.batchStrings[ref] = cache.strings[id];
-  tagIp4(cache, j, id, ref);
+  cache.batchStrings[ref] = cache.ip4Strings[j >> 1];
+  tagIp4(cache, j, ref);
   return ref;
 }
 
-function tagIp4(cache: ByteCache, j: number, id: number, ref: number): void {
+function tagIp4(cache: ByteCache, j: number, ref: number): void {
   if (ref < IP4_REF_OVERFLOW) {
     cache.ip4Table[j + 1] = cache.ip4TagBits | ref;
   } else {
+    const id = cache.ip4Ids[j >> 1];
     cache.ip4Table[j + 1] = cache.ip4TagBits | IP4_REF_OVERFLOW;
     cache.batchRefs[2 * id] = cache.currentGeneration;
     cache.batchRefs[2 * id + 1] = ref;
@@ -442,7 +450,8 @@ function addIp4(cache: ByteCache, key: number, j: number, b: Uint8Array, s: numb
   cache.batchStrings[ref] = text;
   cache.ip4Table[j] = key;
   cache.ip4Ids[j >> 1] = id;
-  tagIp4(cache, j, id, ref);
+  cache.ip4Strings[j >> 1] = text;
+  tagIp4(cache, j, ref);
   // Load ≤ 3/4 keeps the table small: it is probed at random, between streams of input and
   // column writes that push it out of L2, so its size is what costs.
   if (++cache.ip4Count * 8 > cache.ip4Ids.length * 6) growIp4(cache);
