@@ -86,6 +86,19 @@ export interface DecodeOptions {
   expect?: 'vnet' | 'nsg';
   /** Receives each full batch, and the last partial one at `end()`. */
   onBatch: (batch: FlowBatch) => void;
+  /**
+   * The string cache of an earlier decoder to go on with (see `createDecoderCache`): a thread
+   * decoding many small chunks (ingestion) keeps the strings it has made — addresses, MACs,
+   * resource IDs, rules — instead of building them again for every chunk. One decoder at a time.
+   */
+  cache?: DecoderCache;
+}
+
+/** Byte-to-string cache a decoder fills; reusable by later decoders on the same thread. */
+export type DecoderCache = ByteCache;
+
+export function createDecoderCache(): DecoderCache {
+  return createByteCache();
 }
 
 export interface DecodeStats {
@@ -247,7 +260,7 @@ export function createDecoderInternal(
   const onBatch = options.onBatch;
   const expectFamily = options.expect === 'vnet' ? FAMILY_VNET : options.expect === 'nsg' ? FAMILY_NSG : 0;
   const stats = emptyStats();
-  const cache: ByteCache = createByteCache();
+  const cache: ByteCache = options.cache ?? createByteCache();
 
   let batch = allocateDecoderBatch(Math.min(batchSize + 64, 4096));
   let learnedCapacity = capacityOf(batch);
@@ -744,9 +757,24 @@ export function createDecoderInternal(
       batch.record_time.fill(recTime, from, to);
       batch.flow_log_id.fill(recFlowLog, from, to);
       batch.blob.fill(source === undefined ? NULL_REF : refOfString(cache, source), from, to);
-      const block = blockAt(recordAbsOffset);
-      batch.block.fill(block === null ? NULL_REF : refOfString(cache, block), from, to);
+      batch.block.fill(lineageRef(blockAt(recordAbsOffset)), from, to);
     }
+  }
+
+  // Block lineages differ from record to record (one minute block each): batch-only strings
+  // like record times, not cache entries, so no encoding and hashing per record; consecutive
+  // records of one block in a batch share the entry.
+  let lastLineage: string | null = null;
+  let lastLineageRef = NULL_REF;
+  let lastLineageBatch = -1;
+  function lineageRef(lineage: string | null): number {
+    if (lineage === null) return NULL_REF;
+    if (lineage !== lastLineage || lastLineageBatch !== cache.currentGeneration) {
+      lastLineage = lineage;
+      lastLineageBatch = cache.currentGeneration;
+      lastLineageRef = addBatchString(cache, lineage);
+    }
+    return lastLineageRef;
   }
 
   function commitRecord(): void {

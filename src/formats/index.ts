@@ -10,6 +10,7 @@ export * from './files.js';
 export { FlowLogFormatError } from '../errors.js';
 export {
   createDecoder,
+  createDecoderCache,
   decodeBuffer,
   decodeNsg,
   decodeRecords,
@@ -18,6 +19,7 @@ export {
   emptyStats,
   type DecodeBufferOptions,
   type DecodedBuffer,
+  type DecoderCache,
   type DecodeOptions,
   type DecodeStats,
   type FlowDecoder,

@@ -1,4 +1,4 @@
-import { decodeBuffer } from '../formats/decode.js';
+import { decodeBuffer, type DecoderCache } from '../formats/decode.js';
 import type { FlowBatch } from '../formats/flowbatch.js';
 import type { TableRows } from '../store/types.js';
 
@@ -39,9 +39,10 @@ export function batchSizeFor(bytes: number): number {
 /**
  * Decodes one chunk with the formats library's streaming decoder (strict: a bad tuple or record is
  * a located FlowLogFormatError, which quarantines the blob). Every row gets `blob` = the blob name
- * and `block` = the lineage of the block holding its record.
+ * and `block` = the lineage of the block holding its record. A decoder thread passes its `cache`,
+ * so the strings of one chunk are not made again for the next.
  */
-export function decodeJob(job: DecodeJob): FlowBatch[] {
+export function decodeJob(job: DecodeJob, cache?: DecoderCache): FlowBatch[] {
   const blocks = job.blocks;
   const lineageAt = (offset: number): string | null => {
     let lo = 0;
@@ -59,6 +60,7 @@ export function decodeJob(job: DecodeJob): FlowBatch[] {
     block: blocks.length === 1 ? blocks[0].lineage : lineageAt,
     baseOffset: job.base,
     firstRecordIndex: job.firstRecord,
+    ...(cache ? { cache } : {}),
   });
   return batches.filter((b) => b.length > 0);
 }

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { FlowLogFormatError } from '../errors.js';
+import { createDecoderCache } from '../formats/decode.js';
 import type { TableRows } from '../store/types.js';
 import { batchTransferList, decodeJob, tableRowsTransferList, type DecodeJob } from './decode-job.js';
 import type { Deriver } from './run.js';
@@ -17,6 +18,7 @@ import {
  */
 const derivers = new Map<string, Promise<Deriver>>();
 const stringTable = createSharedStringTable();
+const decoderCache = createDecoderCache();
 
 function deriverFor(spec: DeriverSpec): Promise<Deriver> {
   const key = JSON.stringify(spec);
@@ -50,7 +52,7 @@ async function handle(message: WorkerMessage) {
       return;
     }
     const job = message.job!;
-    const batches = decodeJob(job);
+    const batches = decodeJob(job, decoderCache);
     let derived: TableRows[] | undefined;
     if (message.derive && batches.length > 0) {
       const derive = await deriverFor(message.derive);

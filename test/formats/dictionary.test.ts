@@ -5,8 +5,14 @@
  * with the dictionary cut to the entries in use.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeBuffer, encodeBlob, NULL_REF, type FlowBatch } from '../../src/formats/index.js';
-import { allRows } from './helpers.js';
+import {
+  createDecoderCache,
+  decodeBuffer,
+  encodeBlob,
+  NULL_REF,
+  type FlowBatch,
+} from '../../src/formats/index.js';
+import { allRows, sample } from './helpers.js';
 
 function vnetRecord(
   groups: { rule: string; flowTuples: string[] }[],
@@ -123,5 +129,50 @@ describe('batch dictionaries', () => {
       }
       expect(row.rule).toBe(i % 5 === 0 ? pool[(i * 3) % pool.length] : 'R');
     });
+  });
+});
+
+describe('a decoder cache carried from one decoder to the next (ingestion threads)', () => {
+  it('gives the rows of fresh decoders, with lineage, across samples, batches and a failed decode', () => {
+    const inputs = [
+      sample('vnet-1.9.1-overview.json'),
+      sample('nsg-2.5.2-v2.json'),
+      sample('nsg-2.5.1-v1-malformed.json'),
+      sample('vnet-1.9.3-tutorial-record.json'),
+      sample('vnet-1.9.1-overview.json'),
+      sample('nsg-2.5.3-block-reader.json'),
+    ];
+    const cache = createDecoderCache();
+    let failures = 0;
+    let compared = 0;
+    for (const [k, bytes] of inputs.entries()) {
+      const options = { source: `blob-${k % 2}`, block: (offset: number) => `@${offset >> 6}`, batchSize: 3 };
+      const fresh = (() => {
+        try {
+          return allRows(decodeBuffer(bytes, options).batches);
+        } catch (err) {
+          return err;
+        }
+      })();
+      let reused: unknown;
+      try {
+        const { batches } = decodeBuffer(bytes, { ...options, cache });
+        for (const batch of batches) expect(new Set(batch.strings).size).toBe(batch.strings.length);
+        reused = allRows(batches);
+      } catch (err) {
+        reused = err;
+      }
+      if (fresh instanceof Error) {
+        failures++;
+        expect(reused).toBeInstanceOf(Error);
+        expect((reused as Error).message).toBe(fresh.message);
+      } else {
+        expect((fresh as unknown[]).length).toBeGreaterThan(0);
+        expect(reused).toEqual(fresh);
+        compared++;
+      }
+    }
+    expect(failures).toBe(1);
+    expect(compared).toBe(5);
   });
 });
