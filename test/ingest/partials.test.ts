@@ -2,17 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { emulate, FLOW_LOG_BLOB_FRAMING } from '../../src/emulator/index.js';
-import { loadScenario } from '../../src/model/index.js';
-import { createFolderSink } from '../../src/storage/sink-fs.js';
-import { openFolderSource } from '../../src/storage/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { createDeriver, runIngest } from '../../src/ingest/index.js';
 import { UsageError } from '../../src/errors.js';
 import { analyticsRows } from './support/digest.js';
-
-const SCENARIO = fileURLToPath(new URL('../../examples/hub-spoke.yaml', import.meta.url));
+import { emulateHubSpoke, ingestHubSpoke } from './support/hubspoke.js';
 
 async function partialCount(store: Store): Promise<{ rows: number; offGrid10: number }> {
   const r = await store.query(
@@ -26,37 +19,16 @@ describe('analytics partials folded to the store interval at ingest', () => {
   let logs: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flowlens-partials-'));
-    logs = join(dir, 'logs');
-    const sink = createFolderSink(logs, FLOW_LOG_BLOB_FRAMING);
-    const { scenario, serviceTags } = loadScenario(SCENARIO);
     // 70 minutes from 23:30: several 10-minute intervals and an hour boundary
-    await emulate(
-      scenario,
-      sink,
-      { duration: '70m', start: '2025-01-06T23:30:00Z', commit: 'batched', seed: 5 },
-      {},
-      { serviceTags },
-    );
-    await sink.close();
+    logs = await emulateHubSpoke(dir, { duration: '70m', start: '2025-01-06T23:30:00Z', seed: 5 });
   }, 300_000);
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
   it('a store created at 10 minutes gets 10-minute partials and the same Traffic Analytics rows as per-minute partials', async () => {
-    const ingestInto = async (file: string, intervalMinutes: number) => {
-      const store = await openStore({ db: join(dir, file), intervalMinutes });
-      const summary = await runIngest({
-        sources: [openFolderSource(logs)],
-        store,
-        derive: await createDeriver({ topology: SCENARIO }),
-        workers: 1,
-        log: () => {},
-      });
-      expect(summary.errors).toBe(0);
-      expect(summary.tuples).toBeGreaterThan(1000);
-      return store;
-    };
+    const ingestInto = (file: string, intervalMinutes: number) =>
+      ingestHubSpoke(logs, join(dir, file), { intervalMinutes, workers: 1 });
     const perMinute = await ingestInto('per-minute.duckdb', 1);
     const folded = await ingestInto('folded.duckdb', 10);
     expect(perMinute.info().partialMinutes).toBe(1);

@@ -2,13 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { emulate, FLOW_LOG_BLOB_FRAMING } from '../../src/emulator/index.js';
-import { loadScenario } from '../../src/model/index.js';
-import { createFolderSink } from '../../src/storage/sink-fs.js';
-import { openFolderSource } from '../../src/storage/index.js';
-import { openStore } from '../../src/store/index.js';
-import { createDeriver, runIngest } from '../../src/ingest/index.js';
 import { flowBatchFromRows, rowAt, type FlowBatch } from '../../src/formats/flowbatch.js';
 import {
   adoptStrings,
@@ -25,8 +18,7 @@ import {
 import type { DictColumn, TableRows } from '../../src/store/types.js';
 import { tuple } from '../analytics/helpers.js';
 import { analyticsRows, digestStore } from './support/digest.js';
-
-const SCENARIO = fileURLToPath(new URL('../../examples/hub-spoke.yaml', import.meta.url));
+import { emulateHubSpoke, ingestHubSpoke } from './support/hubspoke.js';
 
 /** A batch of `n` rows whose strings differ per batch `k` (record times, lineages) and repeat (IPs). */
 function batchOf(k: number, n: number): FlowBatch {
@@ -114,35 +106,14 @@ describe('ingesting with shared strings', () => {
   let logs: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flowlens-shared-strings-'));
-    logs = join(dir, 'logs');
-    const sink = createFolderSink(logs, FLOW_LOG_BLOB_FRAMING);
-    const { scenario, serviceTags } = loadScenario(SCENARIO);
-    await emulate(
-      scenario,
-      sink,
-      { duration: '25m', start: '2025-01-06T08:00:00Z', commit: 'batched', seed: 11 },
-      {},
-      { serviceTags },
-    );
-    await sink.close();
+    logs = await emulateHubSpoke(dir, { duration: '25m', start: '2025-01-06T08:00:00Z', seed: 11 });
   }, 300_000);
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
   it('a decoder thread (shared table) and inline decoding (a dictionary per batch) give identical stores', async () => {
-    const ingestInto = async (file: string, workers: number) => {
-      const store = await openStore({ db: join(dir, file) });
-      const summary = await runIngest({
-        sources: [openFolderSource(logs)],
-        store,
-        derive: await createDeriver({ topology: SCENARIO }),
-        workers,
-        log: () => {},
-      });
-      expect(summary.errors).toBe(0);
-      return store;
-    };
+    const ingestInto = (file: string, workers: number) => ingestHubSpoke(logs, join(dir, file), { workers });
     const threaded = await ingestInto('threaded.duckdb', 1);
     const inline = await ingestInto('inline.duckdb', 0);
     const expected = await digestStore(inline);
