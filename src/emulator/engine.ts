@@ -231,10 +231,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   let tplVnetStates = new Int32Array(256);
   let tplNsgTarget = new Int32Array(256);
   let tplNsgV2 = new Uint8Array(256);
-  // What sorting and writing read per tuple: the side's VNet group, its rank, its NSG rule order.
-  let tplGroup = new Int32Array(256);
-  let tplVnetRank = new Int32Array(256);
-  let tplNsgRank = new Int32Array(256);
   // Per target: 1 + the minute it last got a tuple in, its tuples then, their offset in `order`.
   let tMinute = new Int32Array(256);
   let tCount = new Int32Array(256);
@@ -270,7 +266,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
    * (`ADDR_STRIDE` bytes per session; length -1 when it does not fit, written per tuple then).
    */
   let sAddr = Buffer.alloc(sCap * ADDR_STRIDE);
-  let sAddr32 = new Uint32Array(sAddr.buffer, sAddr.byteOffset, sAddr.length >> 2);
   let sAddrLen = new Int32Array(sCap);
   let sUsed = 0;
   let freeList = new Int32Array(1024);
@@ -305,7 +300,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       const addr = Buffer.alloc(n * ADDR_STRIDE);
       addr.set(sAddr);
       sAddr = addr;
-      sAddr32 = new Uint32Array(sAddr.buffer, sAddr.byteOffset, sAddr.length >> 2);
       sAddrLen = grown(sAddrLen, n);
       sCap = n;
     }
@@ -503,12 +497,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     tplVnetStates = grown(tplVnetStates, id + 1);
     tplNsgTarget = grown(tplNsgTarget, id + 1);
     tplNsgV2 = grown(tplNsgV2, id + 1);
-    tplGroup = grown(tplGroup, id + 1);
-    tplVnetRank = grown(tplVnetRank, id + 1);
-    tplNsgRank = grown(tplNsgRank, id + 1);
-    tplGroup[id] = tpl.group;
-    tplVnetRank[id] = tpl.group >= 0 ? groups[tpl.group].rank : 0;
-    tplNsgRank[id] = tpl.nsgRuleOrder;
     tplVnetTarget[id] = tpl.vnetTarget;
     tplVnetStates[id] = tpl.vnetStates;
     tplNsgTarget[id] = tpl.nsgTarget;
@@ -705,8 +693,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   const rankGroups = () => {
     const sorted = groups.slice().sort((a, b) => a.aclOrder - b.aclOrder || a.order - b.order);
     sorted.forEach((g, i) => (g.rank = i));
-    for (let id = 0; id < sideTpls.length; id++)
-      if (tplGroup[id] >= 0) tplVnetRank[id] = groups[tplGroup[id]].rank;
     groupsRanked = true;
   };
 
@@ -716,11 +702,12 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     const off = t.offset;
     if (n < 2) return;
     const vnet = t.kind === 'vnet';
-    if (sortKeys.length < n) sortKeys = grown(sortKeys, n);
+    sortKeys = grown(sortKeys, n);
     let packed = n <= 1 << 20;
     for (let k = 0; k < n && packed; k++) {
       const e = order[off + k];
-      const rank = vnet ? tplVnetRank[eSide[e]] : tplNsgRank[eSide[e]];
+      const tpl = sideTpls[eSide[e]];
+      const rank = vnet ? groups[tpl.group].rank : tpl.nsgRuleOrder;
       const tsOff = eTs[e] - minuteStartMs;
       if (rank >= 140_000 || !(tsOff >= 0 && tsOff < 60_000) || !Number.isInteger(tsOff)) packed = false;
       else sortKeys[k] = (rank * 60_000 + tsOff) * 1048576 + k;
@@ -739,7 +726,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
           keys[j + 1] = v;
         }
       } else keys = sortKeys.subarray(0, n).sort();
-      if (sortScratch.length < n) sortScratch = grown(sortScratch, n);
+      sortScratch = grown(sortScratch, n);
       const idx = sortScratch;
       for (let k = 0; k < n; k++) idx[k] = order[off + k];
       for (let k = 0; k < n; k++) order[off + k] = idx[keys[k] % 1048576];
@@ -799,18 +786,11 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       for (let k = 0; k < text.length; k++) buf[p++] = text.charCodeAt(k);
       return p;
     }
-    // Whole 32-bit words (the stride is a multiple of 4; writers leave room past the tuple):
-    // a quarter of the stores of a byte loop.
-    const dv = viewOf(buf);
-    const words = sAddr32;
-    let w = (s * ADDR_STRIDE) >> 2;
-    const wEnd = w + ((len + 3) >> 2);
-    let q = p;
-    while (w < wEnd) {
-      dv.setUint32(q, words[w++], true);
-      q += 4;
-    }
-    return p + len;
+    const a = sAddr;
+    let q = s * ADDR_STRIDE;
+    const end = q + len;
+    while (q < end) buf[p++] = a[q++];
+    return p;
   };
 
   const numberAt = (buf: Buffer, p: number, n: number): number => {
@@ -927,12 +907,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       let grp = -1;
       for (let i = t.offset; i < end; i++) {
         const e = order[i];
-        const gi = tplGroup[eSide[e]];
-        if (gi === grp) {
-          writeVnetTuple(w, e, true);
-          continue;
-        }
-        const g = groups[gi];
+        const g = groups[sideTpls[eSide[e]].group];
         if (g.aclOrder !== acl) {
           if (acl !== -1) {
             putBytes(w, CLOSE_GROUP_AND_ACL);
@@ -1307,17 +1282,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 }
 
 const ADDR_STRIDE = 48;
-
-/** A DataView over the slab being written, made once per slab. */
-let viewBuf: Buffer | null = null;
-let viewDv: DataView = new DataView(new ArrayBuffer(0));
-function viewOf(buf: Buffer): DataView {
-  if (buf !== viewBuf) {
-    viewBuf = buf;
-    viewDv = new DataView(buf.buffer, buf.byteOffset, buf.length);
-  }
-  return viewDv;
-}
 const START_DELIVERED = 0;
 const START_REFUSED = 1;
 const START_DENIED = 2;
