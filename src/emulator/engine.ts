@@ -460,8 +460,20 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   const sideTplFor = (d: SideDecision, protocol: number): number => {
     const vnet = d.vnetStates && d.vnetFlowLog ? d.vnetFlowLog : null;
     const nsg = d.nsgRecorded && d.nsgFlowLog ? d.nsgFlowLog : null;
-    // A template literal, not an array join: this runs for every decision the caches miss.
-    const k = `${d.nic.idx}\u0000${d.direction}\u0000${d.allowed}\u0000${d.encryption}\u0000${d.aclId}\u0000${d.rule}\u0000${vnet?.name ?? ''}\u0000${d.vnetStates}\u0000${nsg?.name ?? ''}\u0000${d.nsgRecorded}\u0000${d.nsgRule ?? ''}\u0000${protocol}`;
+    const k = [
+      d.nic.idx,
+      d.direction,
+      d.allowed,
+      d.encryption,
+      d.aclId,
+      d.rule,
+      vnet?.name ?? '',
+      d.vnetStates,
+      nsg?.name ?? '',
+      d.nsgRecorded,
+      d.nsgRule ?? '',
+      protocol,
+    ].join('\u0000');
     let id = sideTplIds.get(k);
     if (id !== undefined) {
       // Same order of first use as deciding per connection: touch the group and rule again.
