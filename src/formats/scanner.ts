@@ -1450,6 +1450,13 @@ export function scanVnetTupleArray(
 /**
  * The NSG tuple loop, inlined like `scanVnetTupleArray`; must accept exactly what `parseNsgTuple`
  * accepts. `mac` goes into every row's MAC column (the caller fills again when it was not final).
+ *
+ * Fields 0–4 (timestamp with its shared-prefix shortcut, the two IPs with their previous-tuple
+ * check, the ports) are the VNet loop's text, repeated on purpose: the shortcut state lives in
+ * locals of each loop, and moving it into a shared helper or state object puts the hot path at
+ * the mercy of V8's inlining (slow processes profile with exactly such helpers left out of line;
+ * see BENCHMARKS.md). A change to one of these fields goes into both loops; the stream tests
+ * compare both loops with the generic `parse*Tuple` path.
  */
 export function scanNsgTupleArray(
   ctx: TupleScanContext,
