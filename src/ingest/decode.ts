@@ -34,8 +34,8 @@ export interface DecodeOptions {
   /**
    * The results' string arrays are the decoder thread's shared table (one growing array per
    * thread, see shared-strings.ts) instead of one dictionary per batch. For consumers that index
-   * strings by ref, as the DuckDB store does; one that walks a batch's whole `strings` would walk
-   * the table.
+   * strings by ref, as both stores do (caching their per-string work per array); one that walks a
+   * batch's whole `strings` (analytics sizes its tables by it) would walk the table.
    */
   sharedStrings?: boolean;
 }

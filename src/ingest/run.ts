@@ -182,9 +182,7 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
   const committer = createCommitter(run.store, { maxInFlightUnits: concurrency });
   // Analytics made by createDeriver run on the decoder threads, beside decoding.
   const deriveSpec = decoder.decodeAndDerive ? threadDeriverSpec(run.derive, run.store) : undefined;
-  // The DuckDB store maps strings by ref with a cache per string array, so it takes each decoder
-  // thread's one growing table; ClickHouse escapes a batch's whole dictionary per batch.
-  const stringsByThread = run.store.dialect === 'duckdb';
+
   const warming = deriveSpec && decoder.warm ? decoder.warm(deriveSpec) : undefined;
   warming?.catch(() => undefined);
   /** Listing stamps of blobs fully ingested, to skip unchanged blobs in follow mode. */
@@ -333,8 +331,9 @@ export async function runIngest(run: IngestRun): Promise<IngestSummary> {
         let derived: TableRows[] | undefined;
         if (chunk.blocks.length > 0) {
           if (deriveSpec && decoder.decodeAndDerive) {
+            // Derived on the thread, the rows meet only the store here, which reads strings by ref.
             const result = await decoder.decodeAndDerive(chunkJob(chunk), deriveSpec, {
-              sharedStrings: stringsByThread,
+              sharedStrings: true,
             });
             tuples = result.batches;
             derived = result.derived;

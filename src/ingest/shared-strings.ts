@@ -116,9 +116,7 @@ export function shareStrings(
       let map = maps.get(column.strings);
       if (!map) maps.set(column.strings, (map = localToTable(table, column.strings, added)));
       rewriteRefs(column.refs, rows.length, map);
-    }
-    for (const column of Object.values(rows.columns)) {
-      if (isDictColumn(column)) (column as { strings: readonly string[] }).strings = [];
+      (column as { strings: readonly string[] }).strings = [];
     }
   }
   return { generation: table.generation, added };

@@ -129,6 +129,24 @@ function isList(data: ColumnData): data is U16ListColumn {
   return (data as U16ListColumn).kind === 'u16list' && (data as U16ListColumn).offsets instanceof Uint32Array;
 }
 
+/**
+ * Escaped dictionary strings, by string array and filled as refs are met: a decoder thread's
+ * shared table (ingest/shared-strings.ts) is one growing array for every batch, so escaping it
+ * whole per batch and column would cost the table's size each time.
+ */
+const escapedByArray = new WeakMap<readonly string[], (string | undefined)[]>();
+
+function escapedRefWriter(refs: Uint32Array, strings: readonly string[], nullCell: string): CellWriter {
+  let escaped = escapedByArray.get(strings);
+  if (!escaped) escapedByArray.set(strings, (escaped = []));
+  const cache = escaped;
+  return (r) => {
+    const ref = refs[r];
+    if (ref === NULL_REF) return nullCell;
+    return (cache[ref] ??= escapeTsv(strings[ref]));
+  };
+}
+
 /** A TSV cell writer for one column of TableRows or FlowBatch data. */
 function cellWriter(col: ColumnDef, data: ColumnData, dictStrings?: readonly string[]): CellWriter {
   const nullCell = col.nullable ? '\\N' : '';
@@ -137,14 +155,9 @@ function cellWriter(col: ColumnDef, data: ColumnData, dictStrings?: readonly str
     return (r) => `[${Array.from(data.values.subarray(data.offsets[r], data.offsets[r + 1])).join(',')}]`;
   }
   if (col.kind === 'str' || col.kind === 'dict') {
-    if (isDict(data)) {
-      const escaped = data.strings.map(escapeTsv);
-      return (r) => (data.refs[r] === NULL_REF ? nullCell : escaped[data.refs[r]]);
-    }
+    if (isDict(data)) return escapedRefWriter(data.refs, data.strings, nullCell);
     if (dictStrings && (data as Uint32Array) instanceof Uint32Array) {
-      const refs = data as Uint32Array;
-      const escaped = dictStrings.map(escapeTsv);
-      return (r) => (refs[r] === NULL_REF ? nullCell : escaped[refs[r]]);
+      return escapedRefWriter(data as Uint32Array, dictStrings, nullCell);
     }
     const values = data as ArrayLike<unknown>;
     return (r) => (values[r] === null || values[r] === undefined ? nullCell : escapeTsv(String(values[r])));
