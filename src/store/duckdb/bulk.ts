@@ -420,19 +420,13 @@ export function appendTableRows(
   dict: StringDictionary,
 ): void {
   const s = scratch();
-  // Analytics shares one string list among a table's dictionary columns: map it once, not per column.
-  const remaps = new Map<readonly string[], Uint32Array>();
-  const remapOnce = (strings: readonly string[]): Uint32Array => {
-    let remap = remaps.get(strings);
-    if (!remap) remaps.set(strings, (remap = remapTable(dict, strings)));
-    return remap;
-  };
   const writers = def.columns.map((col: ColumnDef): ColumnWriter => {
     const data = rows.columns[col.name];
     if (data === undefined) throw new Error(`rows for ${def.name} lack column ${col.name}`);
     if (col.kind === 'dict') {
       if (isDict(data)) {
-        const remap = remapOnce(data.strings);
+        // analytics shares one string list among a table's columns: remapTable maps it once
+        const remap = remapTable(dict, data.strings);
         return (v, start, n) => writeRefs(v, data.refs, remap, start, n, s);
       }
       const values = data as ArrayLike<unknown>;
