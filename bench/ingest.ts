@@ -6,7 +6,13 @@
  * DuckDB `read_json` + `unnest` + `INSERT … SELECT` of the same rows into a fresh file.
  * Last stdout line with --json: one JSON object (tuples_per_s, baseline_tuples_per_s, ratio, peak_rss_mb).
  * Usage: npm run bench:ingest -- [--nics 4100] [--duration 1h] [--workers 1] [--concurrency N] [--store-threads N] [--no-analytics]
- *        [--skip-baseline] [--json]
+ *        [--skip-baseline] [--store-ceiling] [--json]
+ *
+ * `--store-ceiling` adds a third measurement: the units the same ingest commits are first
+ * collected in memory (nothing written), then committed in the same groups into a fresh DuckDB
+ * file, timed through its final checkpoint. That is what the store alone costs for these rows,
+ * with reading, decoding and analytics free: an upper bound for any end-to-end rate with this
+ * store and schema on this machine (`store_only_tuples_per_s`, `store_only_cpu_s`).
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -16,6 +22,7 @@ import { emulate, FLOW_LOG_BLOB_FRAMING, syntheticScenario } from '../src/emulat
 import { createFolderSink } from '../src/storage/sink-fs.js';
 import { openFolderSource } from '../src/storage/source-folder.js';
 import { openStore } from '../src/store/index.js';
+import type { Store, StoreCommit } from '../src/store/types.js';
 import {
   createDecoderPool,
   createDeriver,
@@ -36,6 +43,7 @@ const analytics = !args.includes('--no-analytics');
 const concurrency = args.includes('--concurrency') ? Number(arg('--concurrency', '0')) : undefined;
 /** For profiling ours alone (`node --cpu-prof --import tsx bench/ingest.ts --skip-baseline`); never for reported numbers. */
 const skipBaseline = args.includes('--skip-baseline');
+const storeCeiling = args.includes('--store-ceiling');
 const json = args.includes('--json');
 const say = (line: string) => process.stderr.write(line + '\n');
 
@@ -144,6 +152,7 @@ say(`baseline: ${baseRows} tuples in ${baseSeconds.toFixed(2)} s`);
 clearInterval(sampler);
 
 if (baseRows !== summary.tuples) say(`WARNING: baseline stored ${baseRows} rows, ours ${summary.tuples}`);
+const ceiling = storeCeiling ? await measureStoreCeiling() : undefined;
 const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { tuples: number };
 const result = {
   bench: 'ingest',
@@ -167,10 +176,61 @@ const result = {
   tuples_per_cpu_s: Math.round(summary.tuples / ((oursCpu.user + oursCpu.system) / 1e6)),
   baseline_tuples_per_cpu_s: Math.round(baseRows / ((baseCpu.user + baseCpu.system) / 1e6)),
   load_average: Number(loadavg()[0].toFixed(2)),
+  ...(ceiling
+    ? {
+        store_only_seconds: Number(ceiling.seconds.toFixed(3)),
+        store_only_cpu_s: Number(ceiling.cpuSeconds.toFixed(3)),
+        store_only_tuples_per_s: Math.round(ceiling.tuples / ceiling.seconds),
+        store_only_tuples_per_cpu_s: Math.round(ceiling.tuples / ceiling.cpuSeconds),
+      }
+    : {}),
 };
 if (json) process.stdout.write(JSON.stringify(result) + '\n');
 else {
   process.stdout.write(
     `ingest: ${result.tuples} tuples in ${result.seconds} s = ${result.tuples_per_s} tuples/s (baseline ${result.baseline_tuples_per_s} tuples/s, ratio ${result.ratio}×), peak RSS ${result.peak_rss_mb} MB\n`,
   );
+}
+
+/** See `--store-ceiling` above. */
+async function measureStoreCeiling(): Promise<{ tuples: number; seconds: number; cpuSeconds: number }> {
+  const collectDb = join(import.meta.dirname, 'data', `ingest-collect-${process.pid}.duckdb`);
+  const replayDb = join(import.meta.dirname, 'data', `ingest-replay-${process.pid}.duckdb`);
+  const files = [collectDb, `${collectDb}.wal`, replayDb, `${replayDb}.wal`];
+  for (const f of files) rmSync(f, { force: true });
+  // An empty store answers the run's reads (no checkpoints, its aggregation interval); the
+  // commits only collect the units, in the groups the committer formed.
+  const empty = await openStore({ db: collectDb, threads: ingestStoreThreads(workers) });
+  const groups: StoreCommit[][] = [];
+  const collecting: Store = {
+    ...empty,
+    commit: async (unit) => void groups.push([unit]),
+    commitMany: async (units) => void groups.push([...units]),
+  };
+  const collectDerive = analytics ? await createDeriver({ geo: 'bundled' }) : undefined;
+  const collectDecoder = createDecoderPool({ workers });
+  const collected = await runIngest({
+    sources: [openFolderSource(vnetDir)],
+    store: collecting,
+    derive: collectDerive,
+    decoder: collectDecoder,
+    ...(concurrency ? { concurrency } : {}),
+  });
+  await collectDecoder.close();
+  await empty.close();
+  const replay = await openStore({ db: replayDb, threads: storeThreads ?? ingestStoreThreads(workers) });
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  for (const group of groups) {
+    if (replay.commitMany) await replay.commitMany(group);
+    else for (const unit of group) await replay.commit(unit);
+  }
+  await replay.close();
+  const seconds = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(cpu);
+  for (const f of files) rmSync(f, { force: true });
+  say(
+    `store alone: ${collected.tuples} tuples in ${groups.length} commits, ${seconds.toFixed(2)} s (${((used.user + used.system) / 1e6).toFixed(2)} CPU-s)`,
+  );
+  return { tuples: collected.tuples, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
 }
