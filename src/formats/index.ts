@@ -9,6 +9,7 @@ export * from './paths.js';
 export * from './files.js';
 export { FlowLogFormatError } from '../errors.js';
 export {
+  createBatchPool,
   createDecoder,
   createDecoderCache,
   decodeBuffer,
@@ -17,6 +18,7 @@ export {
   decodeStream,
   decodeVnetV4,
   emptyStats,
+  type BatchPool,
   type DecodeBufferOptions,
   type DecodedBuffer,
   type DecoderCache,

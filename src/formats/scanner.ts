@@ -1042,17 +1042,6 @@ export interface TupleScanContext {
   view: DataView;
 }
 
-/**
- * True when `b[a, a + length)` equals `b[c, c + length)`; `view` is a DataView of `b`, compared
- * four bytes at a time (an address field is 7–15 bytes).
- */
-function sameBytes(b: Uint8Array, view: DataView, a: number, c: number, length: number): boolean {
-  let k = 0;
-  for (; k + 4 <= length; k += 4) if (view.getInt32(a + k, true) !== view.getInt32(c + k, true)) return false;
-  for (; k < length; k++) if (b[a + k] !== b[c + k]) return false;
-  return true;
-}
-
 function ws(b: Uint8Array, p: number, n: number): number {
   while (p < n) {
     const c = b[p];
@@ -1098,6 +1087,20 @@ export function parseTupleText(
  * hottest code of the decoder. It must accept exactly what `parseVnetTuple` accepts (the generic
  * path uses that one; tests compare the two paths). `rule` goes into every row's rule column
  * (the caller fills the rows again when the group's rule turns out different or absent).
+ *
+ * No call is left on the common path of a tuple: the previous-tuple address check, the dotted-quad
+ * parse, the IPv4 index probe and an address's first use in a batch (`scanIp`, `refOfIp4`,
+ * `firstIp4Use`), and the hits of the encryption lookups (`encryptionId`, `refOfId`) are written
+ * out here, once per IP field, and again in `scanNsgTupleArray`. That repetition is on purpose.
+ * With them as helpers, whether they ran inlined depended on V8's inlining budget for this large
+ * function, which is spent in the order of the call counts seen when it is optimised: a helper
+ * that already had optimised code of its own counted with that code's inlined size and was then
+ * left as a call (traced with --trace-turbo-inlining: `scanIp` 444 + 379 bytes against a budget
+ * of 920), and processes of one build decoded 1M tuples in 0.30 s or in 0.45-0.53 s of CPU
+ * depending on that order. Only rare paths remain calls: a new address (`addIp4`), anything but
+ * a canonical dotted quad (`scanOtherIp`), an encryption value not in the small table, a batch
+ * reference too large to tag, errors. A change to the address or encryption handling goes into
+ * every copy; the stream tests compare both loops with the generic `parse*Tuple` path.
  */
 export function scanVnetTupleArray(
   ctx: TupleScanContext,
@@ -1140,6 +1143,10 @@ export function scanVnetTupleArray(
   let dstStart = 0;
   let dstLength = 0;
   let dstRef = 0;
+  // The IPv4 index's tag of this batch (no batch starts during one tuple array).
+  const ip4Tag = cache.ip4Tag;
+  const tagBits = cache.ip4TagBits;
+  const batchStrings = cache.batchStrings;
   // Encryption memo: bytes at b[memoStart, +memoLength) resolved to memoId / memoRef.
   let memoLength = -1;
   let memoStart = 0;
@@ -1230,42 +1237,162 @@ export function scanVnetTupleArray(
       }
       time[r] = t < 1e11 ? t * 1000 : t;
       rules[r] = rule;
-      // 1, 2: IPs. One side is usually the NIC's own address, the same as in the previous
-      // tuple: compare with the previous tuple's bytes before parsing.
+      // 1, 2: IPs, written out (see the function's doc comment). One side is usually the NIC's
+      // own address, the same as in the previous tuple: compare with the previous tuple's bytes
+      // (four at a time) before parsing. A canonical dotted quad is parsed and probed in the
+      // IPv4 index here (the probe of `refOfIp4`, the first use of `firstIp4Use`); anything else
+      // goes to `scanOtherIp`, a new address to `addIp4`.
+      let ref: number;
       s = q + 1;
-      if (srcLength > 0 && b[s + srcLength] === COMMA && sameBytes(b, view, s, srcStart, srcLength)) {
-        srcIp[r] = srcRef;
-        q = s + srcLength;
-      } else {
-        const ref = scanIp(b, s, cache);
-        if (ref < 0) {
-          field = 1;
-          q = ipEnd;
-          break parse;
+      ref = -1;
+      if (srcLength > 0 && b[s + srcLength] === COMMA) {
+        let k = 0;
+        while (k + 4 <= srcLength && view.getInt32(s + k, true) === view.getInt32(srcStart + k, true)) k += 4;
+        if (k + 4 > srcLength) while (k < srcLength && b[s + k] === b[srcStart + k]) k++;
+        if (k === srcLength) {
+          ref = srcRef;
+          q = s + srcLength;
         }
-        srcIp[r] = ref;
-        q = ipEnd;
+      }
+      if (ref < 0) {
+        q = s;
+        quad: {
+          let key = 0;
+          c = b[q];
+          for (let k = 0; ; k++) {
+            if (!(c >= 48 && c <= 57)) break quad;
+            let octet = c - 48;
+            c = b[++q];
+            if (c >= 48 && c <= 57) {
+              if (octet === 0) break quad;
+              octet = octet * 10 + (c - 48);
+              c = b[++q];
+              if (c >= 48 && c <= 57) {
+                octet = octet * 10 + (c - 48);
+                if (octet > 255) break quad;
+                c = b[++q];
+              }
+            }
+            key = (key << 8) | octet;
+            if (k === 3) break;
+            if (c !== 0x2e) break quad;
+            c = b[++q];
+          }
+          if (c !== COMMA || key === 0) break quad;
+          const table = cache.ip4Table;
+          const last = table.length - 1;
+          const h = Math.imul(key, 0x9e3779b1);
+          let j = ((h ^ (h >>> 15)) << 1) & last;
+          let at = table[j];
+          while (at !== key && at !== 0) {
+            j = (j + 2) & last;
+            at = table[j];
+          }
+          if (at === 0) {
+            ref = addIp4(cache, key, j, b, s, q);
+          } else {
+            const tagged = table[j + 1];
+            ref = tagged ^ tagBits;
+            if (ref >= IP4_REF_OVERFLOW) {
+              // First use of the address in this batch (or a reference too large to tag).
+              if (tagged >>> IP4_REF_BITS !== ip4Tag && cache.batchCount < IP4_REF_OVERFLOW) {
+                ref = cache.batchCount++;
+                batchStrings[ref] = cache.ip4Strings[j >> 1];
+                table[j + 1] = tagBits | ref;
+              } else {
+                ref = firstIp4Use(cache, j);
+              }
+            }
+          }
+        }
+        if (ref < 0) {
+          ref = scanOtherIp(b, s, cache);
+          q = ipEnd;
+          if (ref < 0) {
+            field = 1;
+            break parse;
+          }
+        }
         srcStart = s;
         srcLength = q - s;
         srcRef = ref;
       }
+      srcIp[r] = ref;
       s = q + 1;
-      if (dstLength > 0 && b[s + dstLength] === COMMA && sameBytes(b, view, s, dstStart, dstLength)) {
-        dstIp[r] = dstRef;
-        q = s + dstLength;
-      } else {
-        const ref = scanIp(b, s, cache);
-        if (ref < 0) {
-          field = 2;
-          q = ipEnd;
-          break parse;
+      ref = -1;
+      if (dstLength > 0 && b[s + dstLength] === COMMA) {
+        let k = 0;
+        while (k + 4 <= dstLength && view.getInt32(s + k, true) === view.getInt32(dstStart + k, true)) k += 4;
+        if (k + 4 > dstLength) while (k < dstLength && b[s + k] === b[dstStart + k]) k++;
+        if (k === dstLength) {
+          ref = dstRef;
+          q = s + dstLength;
         }
-        dstIp[r] = ref;
-        q = ipEnd;
+      }
+      if (ref < 0) {
+        q = s;
+        quad: {
+          let key = 0;
+          c = b[q];
+          for (let k = 0; ; k++) {
+            if (!(c >= 48 && c <= 57)) break quad;
+            let octet = c - 48;
+            c = b[++q];
+            if (c >= 48 && c <= 57) {
+              if (octet === 0) break quad;
+              octet = octet * 10 + (c - 48);
+              c = b[++q];
+              if (c >= 48 && c <= 57) {
+                octet = octet * 10 + (c - 48);
+                if (octet > 255) break quad;
+                c = b[++q];
+              }
+            }
+            key = (key << 8) | octet;
+            if (k === 3) break;
+            if (c !== 0x2e) break quad;
+            c = b[++q];
+          }
+          if (c !== COMMA || key === 0) break quad;
+          const table = cache.ip4Table;
+          const last = table.length - 1;
+          const h = Math.imul(key, 0x9e3779b1);
+          let j = ((h ^ (h >>> 15)) << 1) & last;
+          let at = table[j];
+          while (at !== key && at !== 0) {
+            j = (j + 2) & last;
+            at = table[j];
+          }
+          if (at === 0) {
+            ref = addIp4(cache, key, j, b, s, q);
+          } else {
+            const tagged = table[j + 1];
+            ref = tagged ^ tagBits;
+            if (ref >= IP4_REF_OVERFLOW) {
+              // First use of the address in this batch (or a reference too large to tag).
+              if (tagged >>> IP4_REF_BITS !== ip4Tag && cache.batchCount < IP4_REF_OVERFLOW) {
+                ref = cache.batchCount++;
+                batchStrings[ref] = cache.ip4Strings[j >> 1];
+                table[j + 1] = tagBits | ref;
+              } else {
+                ref = firstIp4Use(cache, j);
+              }
+            }
+          }
+        }
+        if (ref < 0) {
+          ref = scanOtherIp(b, s, cache);
+          q = ipEnd;
+          if (ref < 0) {
+            field = 2;
+            break parse;
+          }
+        }
         dstStart = s;
         dstLength = q - s;
         dstRef = ref;
       }
+      dstIp[r] = ref;
       // 3: source port
       s = ++q;
       v = 0;
@@ -1349,8 +1476,21 @@ export function scanVnetTupleArray(
         encryption[r] = memoRef;
         if (memoUnknown) unknownEncryption = memoId;
       } else {
-        const encId = encryptionId(cache, b, s, q);
-        const ref = refOfId(cache, encId);
+        // The lookups of `encryptionId` and `refOfId`, written out for their hits.
+        const encTable = cache.encryptionTable;
+        const slot = ((len * 7 + b[s] * 3 + b[q - 1]) & (ENCRYPTION_SLOTS - 1)) * 2;
+        let encId = -1;
+        if (encTable[slot] === len && encTable[slot + 1] !== 0) {
+          encId = encTable[slot + 1] - 1;
+          const arena = cache.arena;
+          const o = cache.offsets[encId] - s;
+          let k = s;
+          while (k < q && arena[o + k] === b[k]) k++;
+          if (k !== q) encId = -1;
+        }
+        if (encId < 0) encId = encryptionId(cache, b, s, q);
+        const refs = cache.batchRefs;
+        ref = refs[2 * encId] === cache.currentGeneration ? refs[2 * encId + 1] : refOfId(cache, encId);
         encryption[r] = ref;
         let flags = cache.flags[encId];
         if ((flags & CHECKED_FLAG) === 0) {
@@ -1452,11 +1592,11 @@ export function scanVnetTupleArray(
  * accepts. `mac` goes into every row's MAC column (the caller fills again when it was not final).
  *
  * Fields 0–4 (timestamp with its shared-prefix shortcut, the two IPs with their previous-tuple
- * check, the ports) are the VNet loop's text, repeated on purpose: the shortcut state lives in
- * locals of each loop, and moving it into a shared helper or state object puts the hot path at
- * the mercy of V8's inlining (slow processes profile with exactly such helpers left out of line;
- * see BENCHMARKS.md). A change to one of these fields goes into both loops; the stream tests
- * compare both loops with the generic `parse*Tuple` path.
+ * check and written-out IPv4 lookup, the ports) are the VNet loop's text, repeated on purpose:
+ * the shortcut state lives in locals of each loop, and moving it into a shared helper or state
+ * object puts the hot path at the mercy of V8's inlining (see `scanVnetTupleArray`). A change to
+ * one of these fields goes into both loops; the stream tests compare both loops with the generic
+ * `parse*Tuple` path.
  */
 export function scanNsgTupleArray(
   ctx: TupleScanContext,
@@ -1500,6 +1640,10 @@ export function scanNsgTupleArray(
   let dstStart = 0;
   let dstLength = 0;
   let dstRef = 0;
+  // The IPv4 index's tag of this batch (no batch starts during one tuple array).
+  const ip4Tag = cache.ip4Tag;
+  const tagBits = cache.ip4TagBits;
+  const batchStrings = cache.batchStrings;
   for (;;) {
     let c = p < n ? b[p] : 0;
     if (c !== QUOTE) {
@@ -1583,42 +1727,162 @@ export function scanNsgTupleArray(
       }
       time[r] = t < 1e11 ? t * 1000 : t;
       macs[r] = mac;
-      // 1, 2: IPs. One side is usually the NIC's own address, the same as in the previous
-      // tuple: compare with the previous tuple's bytes before parsing.
+      // 1, 2: IPs, written out (see the function's doc comment). One side is usually the NIC's
+      // own address, the same as in the previous tuple: compare with the previous tuple's bytes
+      // (four at a time) before parsing. A canonical dotted quad is parsed and probed in the
+      // IPv4 index here (the probe of `refOfIp4`, the first use of `firstIp4Use`); anything else
+      // goes to `scanOtherIp`, a new address to `addIp4`.
+      let ref: number;
       s = q + 1;
-      if (srcLength > 0 && b[s + srcLength] === COMMA && sameBytes(b, view, s, srcStart, srcLength)) {
-        srcIp[r] = srcRef;
-        q = s + srcLength;
-      } else {
-        const ref = scanIp(b, s, cache);
-        if (ref < 0) {
-          field = 1;
-          q = ipEnd;
-          break parse;
+      ref = -1;
+      if (srcLength > 0 && b[s + srcLength] === COMMA) {
+        let k = 0;
+        while (k + 4 <= srcLength && view.getInt32(s + k, true) === view.getInt32(srcStart + k, true)) k += 4;
+        if (k + 4 > srcLength) while (k < srcLength && b[s + k] === b[srcStart + k]) k++;
+        if (k === srcLength) {
+          ref = srcRef;
+          q = s + srcLength;
         }
-        srcIp[r] = ref;
-        q = ipEnd;
+      }
+      if (ref < 0) {
+        q = s;
+        quad: {
+          let key = 0;
+          c = b[q];
+          for (let k = 0; ; k++) {
+            if (!(c >= 48 && c <= 57)) break quad;
+            let octet = c - 48;
+            c = b[++q];
+            if (c >= 48 && c <= 57) {
+              if (octet === 0) break quad;
+              octet = octet * 10 + (c - 48);
+              c = b[++q];
+              if (c >= 48 && c <= 57) {
+                octet = octet * 10 + (c - 48);
+                if (octet > 255) break quad;
+                c = b[++q];
+              }
+            }
+            key = (key << 8) | octet;
+            if (k === 3) break;
+            if (c !== 0x2e) break quad;
+            c = b[++q];
+          }
+          if (c !== COMMA || key === 0) break quad;
+          const table = cache.ip4Table;
+          const last = table.length - 1;
+          const h = Math.imul(key, 0x9e3779b1);
+          let j = ((h ^ (h >>> 15)) << 1) & last;
+          let at = table[j];
+          while (at !== key && at !== 0) {
+            j = (j + 2) & last;
+            at = table[j];
+          }
+          if (at === 0) {
+            ref = addIp4(cache, key, j, b, s, q);
+          } else {
+            const tagged = table[j + 1];
+            ref = tagged ^ tagBits;
+            if (ref >= IP4_REF_OVERFLOW) {
+              // First use of the address in this batch (or a reference too large to tag).
+              if (tagged >>> IP4_REF_BITS !== ip4Tag && cache.batchCount < IP4_REF_OVERFLOW) {
+                ref = cache.batchCount++;
+                batchStrings[ref] = cache.ip4Strings[j >> 1];
+                table[j + 1] = tagBits | ref;
+              } else {
+                ref = firstIp4Use(cache, j);
+              }
+            }
+          }
+        }
+        if (ref < 0) {
+          ref = scanOtherIp(b, s, cache);
+          q = ipEnd;
+          if (ref < 0) {
+            field = 1;
+            break parse;
+          }
+        }
         srcStart = s;
         srcLength = q - s;
         srcRef = ref;
       }
+      srcIp[r] = ref;
       s = q + 1;
-      if (dstLength > 0 && b[s + dstLength] === COMMA && sameBytes(b, view, s, dstStart, dstLength)) {
-        dstIp[r] = dstRef;
-        q = s + dstLength;
-      } else {
-        const ref = scanIp(b, s, cache);
-        if (ref < 0) {
-          field = 2;
-          q = ipEnd;
-          break parse;
+      ref = -1;
+      if (dstLength > 0 && b[s + dstLength] === COMMA) {
+        let k = 0;
+        while (k + 4 <= dstLength && view.getInt32(s + k, true) === view.getInt32(dstStart + k, true)) k += 4;
+        if (k + 4 > dstLength) while (k < dstLength && b[s + k] === b[dstStart + k]) k++;
+        if (k === dstLength) {
+          ref = dstRef;
+          q = s + dstLength;
         }
-        dstIp[r] = ref;
-        q = ipEnd;
+      }
+      if (ref < 0) {
+        q = s;
+        quad: {
+          let key = 0;
+          c = b[q];
+          for (let k = 0; ; k++) {
+            if (!(c >= 48 && c <= 57)) break quad;
+            let octet = c - 48;
+            c = b[++q];
+            if (c >= 48 && c <= 57) {
+              if (octet === 0) break quad;
+              octet = octet * 10 + (c - 48);
+              c = b[++q];
+              if (c >= 48 && c <= 57) {
+                octet = octet * 10 + (c - 48);
+                if (octet > 255) break quad;
+                c = b[++q];
+              }
+            }
+            key = (key << 8) | octet;
+            if (k === 3) break;
+            if (c !== 0x2e) break quad;
+            c = b[++q];
+          }
+          if (c !== COMMA || key === 0) break quad;
+          const table = cache.ip4Table;
+          const last = table.length - 1;
+          const h = Math.imul(key, 0x9e3779b1);
+          let j = ((h ^ (h >>> 15)) << 1) & last;
+          let at = table[j];
+          while (at !== key && at !== 0) {
+            j = (j + 2) & last;
+            at = table[j];
+          }
+          if (at === 0) {
+            ref = addIp4(cache, key, j, b, s, q);
+          } else {
+            const tagged = table[j + 1];
+            ref = tagged ^ tagBits;
+            if (ref >= IP4_REF_OVERFLOW) {
+              // First use of the address in this batch (or a reference too large to tag).
+              if (tagged >>> IP4_REF_BITS !== ip4Tag && cache.batchCount < IP4_REF_OVERFLOW) {
+                ref = cache.batchCount++;
+                batchStrings[ref] = cache.ip4Strings[j >> 1];
+                table[j + 1] = tagBits | ref;
+              } else {
+                ref = firstIp4Use(cache, j);
+              }
+            }
+          }
+        }
+        if (ref < 0) {
+          ref = scanOtherIp(b, s, cache);
+          q = ipEnd;
+          if (ref < 0) {
+            field = 2;
+            break parse;
+          }
+        }
         dstStart = s;
         dstLength = q - s;
         dstRef = ref;
       }
+      dstIp[r] = ref;
       // 3: source port
       s = ++q;
       v = 0;
