@@ -349,6 +349,8 @@ export function createDecoderInternal(
     },
     bad: badTuple,
     view: new DataView(EMPTY.buffer),
+    entryRowStart: -1,
+    entryRef: -1,
   };
 
   function resetRecord(): void {
@@ -548,7 +550,7 @@ export function createDecoderInternal(
    * more keys) continues through the generic member loop from where the pattern stopped.
    */
   const scanGroup = (p: number): number => {
-    const from = batch.length;
+    let from = batch.length;
     groupRule = -1;
     groupRuleWritten = MIXED;
     let end: number;
@@ -556,7 +558,13 @@ export function createDecoderInternal(
       let q = readStringRef(p + P_RULE.length, 'rule');
       groupRule = stringRef;
       if (startsWith(q, P_FLOW_TUPLES)) {
-        q = scanVnetTupleArray(tuples, b, q + P_FLOW_TUPLES.length, n, groupRule);
+        tuples.entryRowStart = -1;
+        q = scanVnetTupleArray(tuples, b, q + P_FLOW_TUPLES.length, n, groupRule, true);
+        if (tuples.entryRowStart >= 0) {
+          // The loop went on through following compact groups (their rows have their rules).
+          from = tuples.entryRowStart;
+          groupRule = tuples.entryRef;
+        }
         groupRuleWritten = groupRule;
       }
       end = restOfObject(q, 'a flowGroups entry', onGroupKey);
@@ -608,7 +616,7 @@ export function createDecoderInternal(
   };
   /** Like `scanGroup`: `{"mac":"…","flowTuples":[…]}` has the MAC written by the tuple loop. */
   const scanMacFlow = (p: number): number => {
-    const from = batch.length;
+    let from = batch.length;
     macRef = -1;
     macWritten = MIXED;
     let end: number;
@@ -616,7 +624,14 @@ export function createDecoderInternal(
       let q = readStringRef(p + P_MAC.length, 'mac');
       macRef = stringRef;
       if (startsWith(q, P_FLOW_TUPLES)) {
-        q = scanNsgTupleArray(tuples, b, q + P_FLOW_TUPLES.length, n, recVersion as 1 | 2, macRef);
+        tuples.entryRowStart = -1;
+        q = scanNsgTupleArray(tuples, b, q + P_FLOW_TUPLES.length, n, recVersion as 1 | 2, macRef, true);
+        if (tuples.entryRowStart >= 0) {
+          // The loop went on through following compact entries (their rows have their MACs):
+          // what follows belongs to the last of them.
+          from = tuples.entryRowStart;
+          macRef = tuples.entryRef;
+        }
         macWritten = macRef;
       }
       end = restOfObject(q, 'a rule\'s "flows" entry', onMacFlowKey);
