@@ -68,7 +68,21 @@ function mainThreadCpuSeconds(): number {
 }
 
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+/** What made up memory when the peak was reached (heap, Buffers/typed arrays outside it). */
+let peakParts = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+const sampleRss = () => {
+  const m = process.memoryUsage();
+  if (m.rss > peakRss) {
+    peakRss = m.rss;
+    peakParts = {
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+    };
+  }
+};
+const sampler = setInterval(sampleRss, 50);
 sampler.unref();
 
 async function run(
@@ -123,7 +137,7 @@ async function run(
       ...(maxPendingMb ? { maxPendingBytes: maxPendingMb * 1024 * 1024 } : {}),
     },
     {
-      onMinute: () => (peakRss = Math.max(peakRss, process.memoryUsage().rss)),
+      onMinute: sampleRss,
     },
     { timings },
   );
@@ -153,6 +167,17 @@ await run('fast', '3m');
 if (withBaseline) await run('json', '3m');
 peakRss = 0;
 const fast = await run('fast');
+const mb = (n: number) => Math.round(n / 1024 / 1024);
+// The peak of the fast run alone, and what it was made of (the baseline's peak may be higher).
+const peakNow = () => ({
+  rss: mb(peakRss),
+  heap_used: mb(peakParts.heapUsed),
+  heap_total: mb(peakParts.heapTotal),
+  array_buffers: mb(peakParts.arrayBuffers),
+});
+const fastPeak = peakNow();
+const fastPeakRss = peakRss;
+peakRss = 0;
 const base = withBaseline
   ? await run('json')
   : {
@@ -167,6 +192,8 @@ const base = withBaseline
       bytes: 0,
     };
 clearInterval(sampler);
+const basePeak = withBaseline ? peakNow() : null;
+peakRss = Math.max(peakRss, fastPeakRss);
 const result = {
   bench: 'emulate',
   heap_flags: HEAP_FLAGS.join(' '),
@@ -181,6 +208,9 @@ const result = {
   baseline_tuples_per_s: withBaseline ? Math.round(base.tuples / base.seconds) : null,
   ratio: withBaseline ? Number((base.seconds / fast.seconds).toFixed(2)) : null,
   peak_rss_mb: Math.round(peakRss / 1024 / 1024),
+  // Peak of the fast run alone and its make-up at that moment (MB): heap used/total, Buffers.
+  fast_peak_mb: fastPeak,
+  baseline_peak_mb: basePeak,
   // The machine is shared: CPU-time rates show the work per tuple independent of contention.
   tuples_per_cpu_s: Math.round(fast.tuples / fast.cpuSeconds),
   baseline_tuples_per_cpu_s: withBaseline ? Math.round(base.tuples / base.cpuSeconds) : null,

@@ -45,9 +45,14 @@ function mix32(x: number): number {
 }
 
 /** mulberry32: tiny, fast and good enough for traffic synthesis (not for cryptography). */
+/**
+ * PRNG states live in a one-element Uint32Array: a closure variable holding a 32-bit unsigned
+ * value above 2^30 is a heap number, and every draw would allocate a new one.
+ */
 export function createPrng(seed: number): Prng {
-  let state = seed >>> 0;
-  return prngOver(() => mulberry32((state = (state + 0x6d2b79f5) >>> 0)));
+  const state = new Uint32Array(1);
+  state[0] = seed >>> 0;
+  return prngOver(() => mulberry32((state[0] = (state[0] + 0x6d2b79f5) >>> 0)));
 }
 
 /** mulberry32's output for a (Weyl-stepped) state. */
@@ -85,11 +90,11 @@ export function labelHeadState(seed: number, head: string): number {
 }
 
 export function reseedablePrng(): ReseedablePrng {
-  let state = 0;
+  const state = new Uint32Array(1);
   return {
-    ...prngOver(() => mulberry32((state = (state + 0x6d2b79f5) >>> 0))),
+    ...prngOver(() => mulberry32((state[0] = (state[0] + 0x6d2b79f5) >>> 0))),
     reseed(headState, n) {
-      state = mix32(
+      state[0] = mix32(
         Number.isInteger(n) && n >= 0 && n < 2 ** 31
           ? fnvDigits(headState, n)
           : fnvText(headState, String(n)),

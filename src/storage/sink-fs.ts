@@ -26,8 +26,8 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
   const head = options.head;
   const tail = options.tail;
   const madeDirs = new Set<string>();
-  /** `container/blobName` keys already checked to stay inside the root (checked once, not per block). */
-  const checked = new Set<string>();
+  /** Blob names already checked to stay inside the root, by container (checked once, not per block). */
+  const checked = new Map<string, Set<string>>();
   /**
    * Open files of blobs being written, kept across commits (a blob grows every minute for an
    * hour). Capped so 10,000 NICs stay within file limits. Commits visit the blobs in the same
@@ -65,8 +65,7 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
   }
   /** Blob names come from scenarios and remote listings: none may address a file outside the root. */
   function checkedStage(container: string, blobName: string, block: Uint8Array): void {
-    const key = `${container}/${blobName}`;
-    if (checked.has(key)) {
+    if (checked.get(container)?.has(blobName)) {
       staging.stage(container, blobName, block);
       return;
     }
@@ -82,7 +81,9 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
         `folder sink ${absRoot}: refusing blob "${container}/${blobName}": it would be written outside the folder`,
       );
     }
-    checked.add(key);
+    let names = checked.get(container);
+    if (!names) checked.set(container, (names = new Set()));
+    names.add(blobName);
     staging.stage(container, blobName, block);
   }
   /** The commit being written (resolved when none). */
@@ -211,11 +212,12 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
     pendingBytes: staging.pendingBytes,
     forget(predicate) {
       staging.forget(predicate);
-      for (const key of [...checked]) {
-        const slash = key.indexOf('/');
-        if (!predicate(key.slice(0, slash), key.slice(slash + 1))) continue;
-        checked.delete(key);
-        closeFile(join(absRoot, key));
+      for (const [container, names] of checked) {
+        for (const name of [...names]) {
+          if (!predicate(container, name)) continue;
+          names.delete(name);
+          closeFile(join(absRoot, container, name));
+        }
       }
     },
     async commit(): Promise<SinkCommitSummary> {

@@ -79,24 +79,26 @@ export interface StagedBlob {
 }
 
 export function createStagingArea() {
-  const blobs = new Map<string, StagedBlob>();
+  // By container, then name: a caller staging the same name strings again looks them up by
+  // their cached hashes instead of hashing a new concatenated key per block.
+  const blobs = new Map<string, Map<string, StagedBlob>>();
   const dirty = new Set<StagedBlob>();
   let pendingBytes = 0;
-  const key = (c: string, b: string) => `${c}\u0000${b}`;
   return {
     stage(container: string, blobName: string, block: Uint8Array): void {
-      const k = key(container, blobName);
-      let blob = blobs.get(k);
+      let inContainer = blobs.get(container);
+      if (!inContainer) blobs.set(container, (inContainer = new Map()));
+      let blob = inContainer.get(blobName);
       if (!blob) {
         blob = { container, blobName, committed: 0, committedBytes: 0, pending: [] };
-        blobs.set(k, blob);
+        inContainer.set(blobName, blob);
       }
       blob.pending.push(block);
       pendingBytes += block.length;
       dirty.add(blob);
     },
     count(container: string, blobName: string): number {
-      const blob = blobs.get(key(container, blobName));
+      const blob = blobs.get(container)?.get(blobName);
       return blob ? blob.committed + blob.pending.length : 0;
     },
     /** Dirty blobs in staging order; the caller commits them and then calls `settle`. */
@@ -112,8 +114,10 @@ export function createStagingArea() {
     },
     pendingBytes: () => pendingBytes,
     forget(predicate: (container: string, blobName: string) => boolean): void {
-      for (const [k, blob] of blobs) {
-        if (blob.pending.length === 0 && predicate(blob.container, blob.blobName)) blobs.delete(k);
+      for (const inContainer of blobs.values()) {
+        for (const [name, blob] of inContainer) {
+          if (blob.pending.length === 0 && predicate(blob.container, blob.blobName)) inContainer.delete(name);
+        }
       }
     },
   };
