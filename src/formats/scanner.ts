@@ -581,8 +581,16 @@ function scanIp(b: Uint8Array, s: number, cache: ByteCache): number {
     j = (j + 2) & last;
     at = table[j];
   }
-  const ref = table[j + 1] ^ cache.ip4TagBits;
+  const tagged = table[j + 1];
+  const ref = tagged ^ cache.ip4TagBits;
   if (ref < IP4_REF_OVERFLOW) return ref;
+  // The address's first use in this batch (`firstIp4Use`, written out: a third of all lookups).
+  if (tagged >>> IP4_REF_BITS !== cache.ip4Tag && cache.batchCount < IP4_REF_OVERFLOW) {
+    const fresh = cache.batchCount++;
+    cache.batchStrings[fresh] = cache.ip4Strings[j >> 1];
+    table[j + 1] = cache.ip4TagBits | fresh;
+    return fresh;
+  }
   return firstIp4Use(cache, j);
 }
 
@@ -1141,19 +1149,23 @@ export function parseTupleText(
  * path uses that one; tests compare the two paths). `rule` goes into every row's rule column
  * (the caller fills the rows again when the group's rule turns out different or absent).
  *
- * No call is left on the common path of a tuple: the previous-tuple address check, the dotted-quad
- * parse, the IPv4 index probe and an address's first use in a batch (`scanIp`, `refOfIp4`,
- * `firstIp4Use`), and the hits of the encryption lookups (`encryptionId`, `refOfId`) are written
- * out here, once per IP field, and again in `scanNsgTupleArray`. That repetition is on purpose.
- * With them as helpers, whether they ran inlined depended on V8's inlining budget for this large
- * function, which is spent in the order of the call counts seen when it is optimised: a helper
- * that already had optimised code of its own counted with that code's inlined size and was then
- * left as a call (traced with --trace-turbo-inlining: `scanIp` 444 + 379 bytes against a budget
- * of 920), and processes of one build decoded 1M tuples in 0.30 s or in 0.45-0.53 s of CPU
- * depending on that order. Only rare paths remain calls: a new address (`addIp4`), anything but
- * a canonical dotted quad (`scanOtherIp`), an encryption value not in the small table, a batch
- * reference too large to tag, errors. A change to the address or encryption handling goes into
- * every copy; the stream tests compare both loops with the generic `parse*Tuple` path.
+ * Where a tuple's common path leaves this function, what runs does not depend on V8's inlining
+ * choices. The previous-tuple address check and the hits of the encryption lookups
+ * (`encryptionId`, `refOfId`) are written out here (and the address check again in
+ * `scanNsgTupleArray`, on purpose); an address that needs parsing goes to `scanIp`, which makes
+ * no call on its own common path (the probe of `refOfIp4` and the first use of `firstIp4Use` are
+ * written out in it), so its optimised code is the same whether V8 inlines it here or calls it.
+ * The session-start code called `firstIp4Use` from `scanIp`: V8 inlined it or not depending on
+ * the call counts when each function was optimised (traced with --trace-turbo-inlining: `scanIp`
+ * with its own optimised code counted 444 + 379 bytes against the loop's cumulative budget of
+ * 920 and stayed a call), and processes of one build decoded 1M tuples in 0.30 s or in
+ * 0.45-0.53 s of CPU. Writing the whole address path into both loops (four copies) measured the
+ * same when warm but doubled each TurboFan compile of the loops (~110 -> ~220 ms at load ~4; 5-8
+ * compiles while warming up), which cost a cold 500 MB decode over a second: one copy, in `scanIp`.
+ * Only rare paths remain calls: a new address (`addIp4`), anything but a canonical dotted quad
+ * (`scanOtherIp`), an encryption value not in the small table, errors. A change to the address
+ * check goes into both loops; the stream tests compare both loops with the generic
+ * `parse*Tuple` path.
  */
 export function scanVnetTupleArray(
   ctx: TupleScanContext,
@@ -1197,10 +1209,6 @@ export function scanVnetTupleArray(
   let dstStart = 0;
   let dstLength = 0;
   let dstRef = 0;
-  // The IPv4 index's tag of this batch (no batch starts during one tuple array).
-  const ip4Tag = cache.ip4Tag;
-  const tagBits = cache.ip4TagBits;
-  const batchStrings = cache.batchStrings;
   // Encryption memo: bytes at b[memoStart, +memoLength) resolved to memoId / memoRef.
   let memoLength = -1;
   let memoStart = 0;
@@ -1291,11 +1299,8 @@ export function scanVnetTupleArray(
       }
       time[r] = t < 1e11 ? t * 1000 : t;
       rules[r] = rule;
-      // 1, 2: IPs, written out (see the function's doc comment). One side is usually the NIC's
-      // own address, the same as in the previous tuple: compare with the previous tuple's bytes
-      // (four at a time) before parsing. A canonical dotted quad is parsed and probed in the
-      // IPv4 index here (the probe of `refOfIp4`, the first use of `firstIp4Use`); anything else
-      // goes to `scanOtherIp`, a new address to `addIp4`.
+      // 1, 2: IPs. One side is usually the NIC's own address, the same as in the previous
+      // tuple: compare with the previous tuple's bytes (four at a time) before parsing.
       let ref: number;
       s = q + 1;
       ref = -1;
@@ -1309,63 +1314,11 @@ export function scanVnetTupleArray(
         }
       }
       if (ref < 0) {
-        q = s;
-        quad: {
-          let key = 0;
-          c = b[q];
-          for (let k = 0; ; k++) {
-            if (!(c >= 48 && c <= 57)) break quad;
-            let octet = c - 48;
-            c = b[++q];
-            if (c >= 48 && c <= 57) {
-              if (octet === 0) break quad;
-              octet = octet * 10 + (c - 48);
-              c = b[++q];
-              if (c >= 48 && c <= 57) {
-                octet = octet * 10 + (c - 48);
-                if (octet > 255) break quad;
-                c = b[++q];
-              }
-            }
-            key = (key << 8) | octet;
-            if (k === 3) break;
-            if (c !== 0x2e) break quad;
-            c = b[++q];
-          }
-          if (c !== COMMA || key === 0) break quad;
-          const table = cache.ip4Table;
-          const last = table.length - 1;
-          const h = Math.imul(key, 0x9e3779b1);
-          let j = ((h ^ (h >>> 15)) << 1) & last;
-          let at = table[j];
-          while (at !== key && at !== 0) {
-            j = (j + 2) & last;
-            at = table[j];
-          }
-          if (at === 0) {
-            ref = addIp4(cache, key, j, b, s, q);
-          } else {
-            const tagged = table[j + 1];
-            ref = tagged ^ tagBits;
-            if (ref >= IP4_REF_OVERFLOW) {
-              // First use of the address in this batch (or a reference too large to tag).
-              if (tagged >>> IP4_REF_BITS !== ip4Tag && cache.batchCount < IP4_REF_OVERFLOW) {
-                ref = cache.batchCount++;
-                batchStrings[ref] = cache.ip4Strings[j >> 1];
-                table[j + 1] = tagBits | ref;
-              } else {
-                ref = firstIp4Use(cache, j);
-              }
-            }
-          }
-        }
+        ref = scanIp(b, s, cache);
+        q = ipEnd;
         if (ref < 0) {
-          ref = scanOtherIp(b, s, cache);
-          q = ipEnd;
-          if (ref < 0) {
-            field = 1;
-            break parse;
-          }
+          field = 1;
+          break parse;
         }
         srcStart = s;
         srcLength = q - s;
@@ -1384,63 +1337,11 @@ export function scanVnetTupleArray(
         }
       }
       if (ref < 0) {
-        q = s;
-        quad: {
-          let key = 0;
-          c = b[q];
-          for (let k = 0; ; k++) {
-            if (!(c >= 48 && c <= 57)) break quad;
-            let octet = c - 48;
-            c = b[++q];
-            if (c >= 48 && c <= 57) {
-              if (octet === 0) break quad;
-              octet = octet * 10 + (c - 48);
-              c = b[++q];
-              if (c >= 48 && c <= 57) {
-                octet = octet * 10 + (c - 48);
-                if (octet > 255) break quad;
-                c = b[++q];
-              }
-            }
-            key = (key << 8) | octet;
-            if (k === 3) break;
-            if (c !== 0x2e) break quad;
-            c = b[++q];
-          }
-          if (c !== COMMA || key === 0) break quad;
-          const table = cache.ip4Table;
-          const last = table.length - 1;
-          const h = Math.imul(key, 0x9e3779b1);
-          let j = ((h ^ (h >>> 15)) << 1) & last;
-          let at = table[j];
-          while (at !== key && at !== 0) {
-            j = (j + 2) & last;
-            at = table[j];
-          }
-          if (at === 0) {
-            ref = addIp4(cache, key, j, b, s, q);
-          } else {
-            const tagged = table[j + 1];
-            ref = tagged ^ tagBits;
-            if (ref >= IP4_REF_OVERFLOW) {
-              // First use of the address in this batch (or a reference too large to tag).
-              if (tagged >>> IP4_REF_BITS !== ip4Tag && cache.batchCount < IP4_REF_OVERFLOW) {
-                ref = cache.batchCount++;
-                batchStrings[ref] = cache.ip4Strings[j >> 1];
-                table[j + 1] = tagBits | ref;
-              } else {
-                ref = firstIp4Use(cache, j);
-              }
-            }
-          }
-        }
+        ref = scanIp(b, s, cache);
+        q = ipEnd;
         if (ref < 0) {
-          ref = scanOtherIp(b, s, cache);
-          q = ipEnd;
-          if (ref < 0) {
-            field = 2;
-            break parse;
-          }
+          field = 2;
+          break parse;
         }
         dstStart = s;
         dstLength = q - s;
@@ -1655,7 +1556,7 @@ export function scanVnetTupleArray(
  * accepts. `mac` goes into every row's MAC column (the caller fills again when it was not final).
  *
  * Fields 0–4 (timestamp with its shared-prefix shortcut, the two IPs with their previous-tuple
- * check and written-out IPv4 lookup, the ports) are the VNet loop's text, repeated on purpose:
+ * check, the ports) are the VNet loop's text, repeated on purpose:
  * the shortcut state lives in locals of each loop, and moving it into a shared helper or state
  * object puts the hot path at the mercy of V8's inlining (see `scanVnetTupleArray`). A change to
  * one of these fields goes into both loops; the stream tests compare both loops with the generic
@@ -1704,10 +1605,6 @@ export function scanNsgTupleArray(
   let dstStart = 0;
   let dstLength = 0;
   let dstRef = 0;
-  // The IPv4 index's tag of this batch (no batch starts during one tuple array).
-  const ip4Tag = cache.ip4Tag;
-  const tagBits = cache.ip4TagBits;
-  const batchStrings = cache.batchStrings;
   for (;;) {
     let c = p < n ? b[p] : 0;
     if (c !== QUOTE) {
@@ -1791,11 +1688,8 @@ export function scanNsgTupleArray(
       }
       time[r] = t < 1e11 ? t * 1000 : t;
       macs[r] = mac;
-      // 1, 2: IPs, written out (see the function's doc comment). One side is usually the NIC's
-      // own address, the same as in the previous tuple: compare with the previous tuple's bytes
-      // (four at a time) before parsing. A canonical dotted quad is parsed and probed in the
-      // IPv4 index here (the probe of `refOfIp4`, the first use of `firstIp4Use`); anything else
-      // goes to `scanOtherIp`, a new address to `addIp4`.
+      // 1, 2: IPs. One side is usually the NIC's own address, the same as in the previous
+      // tuple: compare with the previous tuple's bytes (four at a time) before parsing.
       let ref: number;
       s = q + 1;
       ref = -1;
@@ -1809,63 +1703,11 @@ export function scanNsgTupleArray(
         }
       }
       if (ref < 0) {
-        q = s;
-        quad: {
-          let key = 0;
-          c = b[q];
-          for (let k = 0; ; k++) {
-            if (!(c >= 48 && c <= 57)) break quad;
-            let octet = c - 48;
-            c = b[++q];
-            if (c >= 48 && c <= 57) {
-              if (octet === 0) break quad;
-              octet = octet * 10 + (c - 48);
-              c = b[++q];
-              if (c >= 48 && c <= 57) {
-                octet = octet * 10 + (c - 48);
-                if (octet > 255) break quad;
-                c = b[++q];
-              }
-            }
-            key = (key << 8) | octet;
-            if (k === 3) break;
-            if (c !== 0x2e) break quad;
-            c = b[++q];
-          }
-          if (c !== COMMA || key === 0) break quad;
-          const table = cache.ip4Table;
-          const last = table.length - 1;
-          const h = Math.imul(key, 0x9e3779b1);
-          let j = ((h ^ (h >>> 15)) << 1) & last;
-          let at = table[j];
-          while (at !== key && at !== 0) {
-            j = (j + 2) & last;
-            at = table[j];
-          }
-          if (at === 0) {
-            ref = addIp4(cache, key, j, b, s, q);
-          } else {
-            const tagged = table[j + 1];
-            ref = tagged ^ tagBits;
-            if (ref >= IP4_REF_OVERFLOW) {
-              // First use of the address in this batch (or a reference too large to tag).
-              if (tagged >>> IP4_REF_BITS !== ip4Tag && cache.batchCount < IP4_REF_OVERFLOW) {
-                ref = cache.batchCount++;
-                batchStrings[ref] = cache.ip4Strings[j >> 1];
-                table[j + 1] = tagBits | ref;
-              } else {
-                ref = firstIp4Use(cache, j);
-              }
-            }
-          }
-        }
+        ref = scanIp(b, s, cache);
+        q = ipEnd;
         if (ref < 0) {
-          ref = scanOtherIp(b, s, cache);
-          q = ipEnd;
-          if (ref < 0) {
-            field = 1;
-            break parse;
-          }
+          field = 1;
+          break parse;
         }
         srcStart = s;
         srcLength = q - s;
@@ -1884,63 +1726,11 @@ export function scanNsgTupleArray(
         }
       }
       if (ref < 0) {
-        q = s;
-        quad: {
-          let key = 0;
-          c = b[q];
-          for (let k = 0; ; k++) {
-            if (!(c >= 48 && c <= 57)) break quad;
-            let octet = c - 48;
-            c = b[++q];
-            if (c >= 48 && c <= 57) {
-              if (octet === 0) break quad;
-              octet = octet * 10 + (c - 48);
-              c = b[++q];
-              if (c >= 48 && c <= 57) {
-                octet = octet * 10 + (c - 48);
-                if (octet > 255) break quad;
-                c = b[++q];
-              }
-            }
-            key = (key << 8) | octet;
-            if (k === 3) break;
-            if (c !== 0x2e) break quad;
-            c = b[++q];
-          }
-          if (c !== COMMA || key === 0) break quad;
-          const table = cache.ip4Table;
-          const last = table.length - 1;
-          const h = Math.imul(key, 0x9e3779b1);
-          let j = ((h ^ (h >>> 15)) << 1) & last;
-          let at = table[j];
-          while (at !== key && at !== 0) {
-            j = (j + 2) & last;
-            at = table[j];
-          }
-          if (at === 0) {
-            ref = addIp4(cache, key, j, b, s, q);
-          } else {
-            const tagged = table[j + 1];
-            ref = tagged ^ tagBits;
-            if (ref >= IP4_REF_OVERFLOW) {
-              // First use of the address in this batch (or a reference too large to tag).
-              if (tagged >>> IP4_REF_BITS !== ip4Tag && cache.batchCount < IP4_REF_OVERFLOW) {
-                ref = cache.batchCount++;
-                batchStrings[ref] = cache.ip4Strings[j >> 1];
-                table[j + 1] = tagBits | ref;
-              } else {
-                ref = firstIp4Use(cache, j);
-              }
-            }
-          }
-        }
+        ref = scanIp(b, s, cache);
+        q = ipEnd;
         if (ref < 0) {
-          ref = scanOtherIp(b, s, cache);
-          q = ipEnd;
-          if (ref < 0) {
-            field = 2;
-            break parse;
-          }
+          field = 2;
+          break parse;
         }
         dstStart = s;
         dstLength = q - s;
