@@ -3,7 +3,7 @@
  * byte writer, then again with the baseline (the same records built as objects and written with
  * JSON.stringify). Prints tuples/s for both, the ratio and the peak RSS.
  * Usage: npm run bench:emulate -- [--nics 1000] [--duration 1h] [--no-baseline] [--no-heap-cap]
- *        [--default-malloc]
+ *        [--fixed-mmap-threshold]
  *        [--max-pending-mb 16] [--json]
  */
 import { spawnSync } from 'node:child_process';
@@ -36,14 +36,14 @@ const HEAP_FLAGS = args.includes('--no-heap-cap')
  * By default it raises its mmap threshold to the size of the largest block freed so far (up to
  * 32 MB), after which blocks of a megabyte or more come from its heap and, once freed, stay in
  * the process: at 10,000 NICs that was ~57 MB of RSS beyond the live heap and buffers (peak 421
- * MB without, 364 MB with a fixed 128 KB threshold, same code, side by side). The benchmark fixes
- * the threshold like the heap cap (users can set the same variable); `--default-malloc` leaves
- * glibc's default, `--no-heap-cap` drops both.
+ * MB with the default, 364 MB with a fixed 128 KB threshold, same code, side by side). The
+ * headline figures run with glibc's default, as `flowlens emulate` does unless a user sets the
+ * variable; `--fixed-mmap-threshold` runs the child with `MALLOC_MMAP_THRESHOLD_=131072` (the
+ * setting docs/profiles.md suggests for very large networks) to show what it saves.
  */
-const MALLOC_ENV: Record<string, string> =
-  args.includes('--no-heap-cap') || args.includes('--default-malloc')
-    ? {}
-    : { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
+const MALLOC_ENV: Record<string, string> = args.includes('--fixed-mmap-threshold')
+  ? { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' }
+  : {};
 if (!process.env.FLOWLENS_BENCH_CHILD) {
   const child = spawnSync(
     process.execPath,
