@@ -13,6 +13,13 @@
  * - `--big`: a 500 MB v4 blob streamed from disk with `fs.createReadStream` in a child process,
  *   reporting its peak RSS.
  *
+ * Rounds: after warm-up, each round runs flowlens, baseline A and baseline B one after the other
+ * (each once untimed, then timed; see `collectGarbage`), and each method's figure is its best round (`--runs N` rounds, default 5). This VM has
+ * phases of several seconds in which the same CPU work takes 1.5-1.7x longer (a fixed JS loop
+ * timed back to back for 30 s on the idle machine: 21 ms, then 33-35 ms for 2-5 s at a time);
+ * measuring one method's runs together let a single slow phase decide the ratio. Interleaved
+ * rounds give every method the same exposure; the per-round CPU seconds are in the JSON.
+ *
  * Data is generated deterministically under bench/data/ (gitignored) and reused.
  * The last stdout line with `--json` is one JSON object.
  */
@@ -22,6 +29,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createBatchPool, createDecoder, decodeStream } from '../src/formats/index.js';
 import { generateNsgV2File, generateVnetFile, type GeneratedFile } from './lib/flowgen.js';
@@ -38,7 +47,7 @@ const argValue = (name: string, fallback: number): number => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const targetTuples = argValue('--tuples', 1_000_000);
-const runs = Math.max(1, argValue('--runs', 3));
+const runs = Math.max(1, argValue('--runs', 5));
 
 function log(line: string): void {
   if (asJson) process.stderr.write(line + '\n');
@@ -72,6 +81,8 @@ function bestOf(samples: Timing[]): Timing {
 }
 
 function measureOnce(fn: () => number): { timing: Timing; count: number } {
+  collectGarbage();
+  fn();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const count = fn();
@@ -80,15 +91,16 @@ function measureOnce(fn: () => number): { timing: Timing; count: number } {
   return { timing: { wall, cpu: (c.user + c.system) / 1e6 }, count };
 }
 
-function timeIt(runCount: number, fn: () => number, expected: number, label: string): Timing {
-  const samples: Timing[] = [];
-  for (let i = 0; i < runCount; i++) {
-    const { timing, count } = measureOnce(fn);
-    samples.push(timing);
-    if (count !== expected) throw new Error(`${label} saw ${count} tuples, expected ${expected}`);
-  }
-  return bestOf(samples);
-}
+/**
+ * A full garbage collection before each method's turn in a round, outside any timing: process
+ * CPU time counts V8's collector threads, so a method would otherwise pay for the garbage the one
+ * before it left (baseline A leaves a whole parsed document). V8 also ages code on every full
+ * collection and drops the compiled code of functions idle for a few of them, which the seconds
+ * spent in the other methods are; so each method runs once untimed right before its timed run,
+ * as it would in a process doing only that work.
+ */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 const batchPool = createBatchPool();
 
@@ -213,12 +225,12 @@ function baselineNsg(bytes: Buffer, expected: number): number {
   return n;
 }
 
-async function baselineDuckdb(
+/** Baseline B: one DuckDB instance per format, a query per round. */
+async function openDuckdbBaseline(
   path: string,
   kind: 'vnet' | 'nsg2',
-  runCount: number,
   expected: number,
-): Promise<Timing> {
+): Promise<{ runOnce(): Promise<Timing>; close(): void }> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   await conn.run('SET threads=1');
@@ -240,20 +252,24 @@ async function baselineDuckdb(
            sum(f[4]::INTEGER + f[5]::INTEGER) AS ports,
            sum(CASE WHEN f[10] = '' OR f[10] IS NULL THEN 0 ELSE f[11]::BIGINT END) AS bytes
     FROM t`;
-  const samples: Timing[] = [];
-  for (let i = 0; i < runCount; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const reader = await conn.runAndReadAll(sql);
-    const wall = (performance.now() - t0) / 1000;
-    const c = process.cpuUsage(c0);
-    samples.push({ wall, cpu: (c.user + c.system) / 1e6 });
-    const n = Number(reader.getRows()[0][0]);
-    if (n !== expected) throw new Error(`duckdb saw ${n} tuples, expected ${expected}`);
-  }
-  conn.closeSync();
-  instance.closeSync();
-  return bestOf(samples);
+  return {
+    async runOnce() {
+      collectGarbage();
+      await conn.runAndReadAll(sql);
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const reader = await conn.runAndReadAll(sql);
+      const wall = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(c0);
+      const n = Number(reader.getRows()[0][0]);
+      if (n !== expected) throw new Error(`duckdb saw ${n} tuples, expected ${expected}`);
+      return { wall, cpu: (c.user + c.system) / 1e6 };
+    },
+    close() {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
 }
 
 interface FormatResult {
@@ -262,6 +278,8 @@ interface FormatResult {
   flowlens: Timing;
   jsonParse: Timing;
   duckdb: Timing;
+  /** CPU seconds of every round, per method (best = the figure above). */
+  rounds: { flowlens: number[]; json_parse: number[]; duckdb: number[] };
 }
 
 const fmt = (t: Timing) => `${t.cpu.toFixed(3)} s CPU (${t.wall.toFixed(3)} s wall)`;
@@ -269,24 +287,48 @@ const fmt = (t: Timing) => `${t.cpu.toFixed(3)} s CPU (${t.wall.toFixed(3)} s wa
 async function measure(kind: 'vnet' | 'nsg2'): Promise<FormatResult> {
   const file = ensureFile(kind, targetTuples);
   const bytes = readFileSync(file.path);
+  const baselineA = () =>
+    kind === 'vnet' ? baselineVnet(bytes, file.tuples) : baselineNsg(bytes, file.tuples);
   // Warm-up: V8 needs two or three full passes before the scanner runs its optimised code (the
-  // first pass is ~4× slower than steady state), so each JS path decodes the whole file twice
-  // untimed. DuckDB's first run also counts only as warm-up (best-of).
+  // first pass is ~4x slower than steady state), so our decoder runs twice untimed and baseline A
+  // once; DuckDB's first query is warm-up too.
   for (let i = 0; i < 2; i++) decodeOurs(bytes);
-  const flowlens = timeIt(runs, () => decodeOurs(bytes), file.tuples, 'flowlens');
+  baselineA();
+  const duck = await openDuckdbBaseline(file.path, kind, file.tuples);
+  await duck.runOnce();
+  const samples = { flowlens: [] as Timing[], jsonParse: [] as Timing[], duckdb: [] as Timing[] };
+  const check = (label: string, count: number) => {
+    if (count !== file.tuples) throw new Error(`${label} saw ${count} tuples, expected ${file.tuples}`);
+  };
+  for (let round = 0; round < runs; round++) {
+    const ours = measureOnce(() => decodeOurs(bytes));
+    check('flowlens', ours.count);
+    samples.flowlens.push(ours.timing);
+    const a = measureOnce(baselineA);
+    check('baseline A', a.count);
+    samples.jsonParse.push(a.timing);
+    samples.duckdb.push(await duck.runOnce());
+  }
+  duck.close();
+  const flowlens = bestOf(samples.flowlens);
+  const jsonParse = bestOf(samples.jsonParse);
+  const duckdb = bestOf(samples.duckdb);
   log(`${kind}: flowlens ${fmt(flowlens)}`);
-  if (kind === 'vnet') baselineVnet(bytes, file.tuples);
-  else baselineNsg(bytes, file.tuples);
-  const jsonParse = timeIt(
-    runs,
-    () => (kind === 'vnet' ? baselineVnet(bytes, file.tuples) : baselineNsg(bytes, file.tuples)),
-    file.tuples,
-    'baseline A',
-  );
   log(`${kind}: JSON.parse+split ${fmt(jsonParse)}`);
-  const duckdb = await baselineDuckdb(file.path, kind, runs, file.tuples);
   log(`${kind}: duckdb read_json ${fmt(duckdb)}`);
-  return { tuples: file.tuples, bytes: file.bytes, flowlens, jsonParse, duckdb };
+  const cpuOf = (list: Timing[]) => list.map((t) => Number(t.cpu.toFixed(3)));
+  return {
+    tuples: file.tuples,
+    bytes: file.bytes,
+    flowlens,
+    jsonParse,
+    duckdb,
+    rounds: {
+      flowlens: cpuOf(samples.flowlens),
+      json_parse: cpuOf(samples.jsonParse),
+      duckdb: cpuOf(samples.duckdb),
+    },
+  };
 }
 
 async function bigChild(path: string): Promise<void> {
@@ -383,10 +425,10 @@ async function main(): Promise<void> {
   };
   const result: Record<string, unknown> = {
     bench: 'decode',
-    timing: `process CPU time (user+sys, all threads), best of ${runs} for every method after warm-up; wall_* are wall-clock`,
+    timing: `process CPU time (user+sys, all threads), best of ${runs} interleaved rounds for every method after warm-up; wall_* are wall-clock`,
     ...summarise([v4, nsg]),
-    v4: summarise([v4]),
-    nsg_v2: summarise([nsg]),
+    v4: { ...summarise([v4]), round_cpu_s: v4.rounds },
+    nsg_v2: { ...summarise([nsg]), round_cpu_s: nsg.rounds },
     runs,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
