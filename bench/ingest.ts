@@ -9,7 +9,7 @@
  *        [--skip-baseline] [--store-ceiling] [--json]
  *
  * `--store-ceiling` adds a third measurement: the units the same ingest commits are first
- * collected in memory (nothing written), then committed in the same groups into a fresh DuckDB
+ * collected in memory (nothing written), then committed through the ingest committer into a fresh DuckDB
  * file, timed through its final checkpoint. That is what the store alone costs for these rows,
  * with reading, decoding and analytics free: an upper bound for any end-to-end rate with this
  * store and schema on this machine (`store_only_tuples_per_s`, `store_only_cpu_s`).
@@ -23,7 +23,7 @@ import { createFolderSink } from '../src/storage/sink-fs.js';
 import { openFolderSource } from '../src/storage/source-folder.js';
 import { openStore } from '../src/store/index.js';
 import type { Store, StoreCommit } from '../src/store/types.js';
-import { DUCKDB_ROW_GROUP_ROWS } from '../src/ingest/committer.js';
+import { createCommitter } from '../src/ingest/committer.js';
 import {
   createDecoderPool,
   createDeriver,
@@ -201,13 +201,13 @@ async function measureStoreCeiling(): Promise<{ tuples: number; seconds: number;
   const files = [collectDb, `${collectDb}.wal`, replayDb, `${replayDb}.wal`];
   for (const f of files) rmSync(f, { force: true });
   // An empty store answers the run's reads (no checkpoints, its aggregation interval); the
-  // commits only collect the units, in the groups the committer formed.
+  // commits only collect the units.
   const empty = await openStore({ db: collectDb, threads: ingestStoreThreads(workers) });
-  const groups: StoreCommit[][] = [];
+  const units: StoreCommit[] = [];
   const collecting: Store = {
     ...empty,
-    commit: async (unit) => void groups.push([unit]),
-    commitMany: async (units) => void groups.push([...units]),
+    commit: async (unit) => void units.push(unit),
+    commitMany: async (many) => void units.push(...many),
   };
   const collectDerive = analytics ? await createDeriver({ geo: 'bundled' }) : undefined;
   const collectDecoder = createDecoderPool({ workers });
@@ -223,42 +223,24 @@ async function measureStoreCeiling(): Promise<{ tuples: number; seconds: number;
   const replay = await openStore({ db: replayDb, threads: storeThreads ?? ingestStoreThreads(workers) });
   const cpu = process.cpuUsage();
   const t = performance.now();
-  const replayGroups = regroup(groups);
-  for (const group of replayGroups) {
-    if (replay.commitMany) await replay.commitMany(group);
-    else for (const unit of group) await replay.commit(unit);
+  // Through the committer ingestion uses, fed as a run's lanes feed it (waiting for room), so the
+  // groups follow its rule (DuckDB writes each group's rows straight into the file) instead of the
+  // groups of the collecting run, whose commits never waited.
+  const committer = createCommitter(replay);
+  const producing = committer.producing();
+  const commits: Promise<void>[] = [];
+  for (const unit of units) {
+    await committer.room();
+    commits.push(committer.commit(unit));
   }
+  producing();
+  await Promise.all(commits);
   await replay.close();
   const seconds = (performance.now() - t) / 1000;
   const used = process.cpuUsage(cpu);
   for (const f of files) rmSync(f, { force: true });
   say(
-    `store alone: ${collected.tuples} tuples in ${replayGroups.length} commits, ${seconds.toFixed(2)} s (${((used.user + used.system) / 1e6).toFixed(2)} CPU-s)`,
+    `store alone: ${collected.tuples} tuples from ${units.length} units, ${seconds.toFixed(2)} s (${((used.user + used.system) / 1e6).toFixed(2)} CPU-s)`,
   );
   return { tuples: collected.tuples, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
-}
-
-/**
- * Commits that never wait form other groups than a real run's, so the units are regrouped by the
- * committer's rule (at least three row groups of tuples and one of the largest derived table):
- * DuckDB then writes every group's rows straight into the file, as in a real run, instead of
- * through its WAL.
- */
-function regroup(groups: StoreCommit[][]): StoreCommit[][] {
-  const out: StoreCommit[][] = [];
-  let current: StoreCommit[] = [];
-  let tuples = 0;
-  let derived = 0;
-  for (const unit of groups.flat()) {
-    current.push(unit);
-    tuples += unit.tuples.reduce((sum, batch) => sum + batch.length, 0);
-    derived += Math.max(0, ...(unit.derived ?? []).map((rows) => rows.length));
-    if (tuples >= 3 * DUCKDB_ROW_GROUP_ROWS && (!analytics || derived >= DUCKDB_ROW_GROUP_ROWS)) {
-      out.push(current);
-      current = [];
-      tuples = derived = 0;
-    }
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }
