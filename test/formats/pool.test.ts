@@ -15,16 +15,7 @@ import {
   type FlowBatch,
   type FlowRow,
 } from '../../src/formats/index.js';
-import { allRows, sample } from './helpers.js';
-
-const SAMPLES = [
-  'vnet-1.9.1-overview.json',
-  'vnet-1.9.2-block-reader-record.json',
-  'vnet-1.9.3-tutorial-record.json',
-  'vnet-1.9.4-early-capture.json',
-  'nsg-2.5.2-v2.json',
-  'nsg-2.5.3-block-reader.json',
-];
+import { allRows, sample, VALID_SAMPLES } from './helpers.js';
 
 /** Decodes with the pool, copying each batch's rows inside the callback; notes the batches seen. */
 function decodePooled(bytes: Uint8Array, pool: BatchPool, batchSize: number, chunk = 7) {
@@ -62,7 +53,7 @@ describe('batch pool', () => {
     expect(decodePooled(bytes, pool, 3, 64).rows).toEqual(expected);
   });
 
-  for (const name of SAMPLES) {
+  for (const name of VALID_SAMPLES) {
     it(`gives the rows of a fresh-batch decode for ${name} (batches of 1 and 2 rows)`, () => {
       const bytes = sample(name);
       const expected = allRows(decodeBuffer(bytes, { source: 's' }).batches);

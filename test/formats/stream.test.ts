@@ -17,16 +17,7 @@ import {
   type FlowBatch,
   type FlowRow,
 } from '../../src/formats/index.js';
-import { allRows, sample, thrown } from './helpers.js';
-
-const VALID_SAMPLES = [
-  'vnet-1.9.1-overview.json',
-  'vnet-1.9.2-block-reader-record.json',
-  'vnet-1.9.3-tutorial-record.json',
-  'vnet-1.9.4-early-capture.json',
-  'nsg-2.5.2-v2.json',
-  'nsg-2.5.3-block-reader.json',
-];
+import { allRows, sample, thrown, VALID_SAMPLES } from './helpers.js';
 
 function decodeChunked(bytes: Uint8Array, sizes: (i: number) => number, options: { lenient?: boolean } = {}) {
   const batches: FlowBatch[] = [];
