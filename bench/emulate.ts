@@ -73,6 +73,8 @@ const withBaseline = !args.includes('--no-baseline');
  * method let a single phase decide the ratio. Peak RSS is the highest of all rounds.
  */
 const rounds = Math.max(1, Number(arg('--rounds', '3')));
+/** `--encode-thread auto|worker|main`: where the fast writer encodes records (default: as `flowlens emulate`). */
+const encodeThread = arg('--encode-thread', 'auto') as 'auto' | 'worker' | 'main';
 
 /**
  * CPU seconds of the main thread alone (Linux; NaN elsewhere). The folder sink writes batches on
@@ -87,6 +89,20 @@ function mainThreadCpuSeconds(): number {
     return NaN;
   }
 }
+
+/**
+ * Every run writes into a folder of its own, and all are removed once the timing is over. Removing
+ * one run's output before the next made the next run's `mkdir`s and file creations slow: on an ext4
+ * file system without a journal (this machine's), the inode allocator skips inodes freed in the last
+ * 60-300 s, reading their inode-table blocks one by one, so each of a run's ~2,150 new folders and
+ * files scanned past the ~2,150 just freed (perf: `find_inode_bit` / `recently_deleted` under
+ * `ext4_mkdir` and `ext4_create`). That cost the fast run ~1 s of CPU on the thread pool,
+ * contending with the emulation for the 2 cores; a user writing to a new folder does not pay it.
+ * Bench runs started within ~5 minutes of an earlier one still pay it for the earlier removal.
+ */
+const runsDir = join(import.meta.dirname, 'data', `emulate-${process.pid}`);
+let runCount = 0;
+process.on('exit', () => rmSync(runsDir, { recursive: true, force: true }));
 
 let peakRss = 0;
 /** What made up memory when the peak was reached (heap, Buffers/typed arrays outside it). */
@@ -120,8 +136,7 @@ async function run(
   records: number;
   bytes: number;
 }> {
-  const dir = join(import.meta.dirname, 'data', `emulate-${encoder}-${process.pid}`);
-  rmSync(dir, { recursive: true, force: true });
+  const dir = join(runsDir, `run-${++runCount}-${encoder}`);
   const scenario = syntheticScenario(nics, 1);
   const folder = createFolderSink(dir, FLOW_LOG_BLOB_FRAMING);
   // Time spent in the folder sink's commits (writing files), to tell it apart from emulation.
@@ -152,6 +167,7 @@ async function run(
     {
       duration: runDuration,
       encoder,
+      encodeThread,
       commit: 'batched',
       start: '2025-01-06T00:00:00Z',
       profile: 'ga',
@@ -169,7 +185,6 @@ async function run(
   // CPU read before the folder is removed (removing 1,000 files is not part of the run).
   const cpu = process.cpuUsage(c0);
   const mainCpuSeconds = mainThreadCpuSeconds() - m0;
-  rmSync(dir, { recursive: true, force: true });
   return {
     tuples: s.tuples,
     seconds,

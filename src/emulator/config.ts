@@ -13,7 +13,10 @@ export const emulateOptionsSchema = z.object({
     .transform((v, ctx) => {
       const s = parseDurationSeconds(v);
       if (s === null || s <= 0) {
-        ctx.addIssue({ code: 'custom', message: `invalid duration "${String(v)}" (use "90m", "1h", "2h30m")` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `invalid duration "${String(v)}" (use "90m", "1h", "2h30m")`,
+        });
         return z.NEVER;
       }
       return Math.ceil(s / 60);
@@ -31,8 +34,19 @@ export const emulateOptionsSchema = z.object({
    * (`batched`; the final blobs are identical). Realtime always commits per minute.
    */
   commit: z.enum(['minute', 'batched']).optional(),
-  maxPendingBytes: z.number().int().positive().default(16 * 1024 * 1024),
+  maxPendingBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
   encoder: z.enum(['fast', 'bytes', 'formats', 'json']).default('fast'),
+  /**
+   * Where `emulate` writes the fast encoder's records: `worker` (a thread of its own, minute m
+   * while minute m + 1 is simulated), `main` (the calling thread), or `auto`: a worker for runs of at least
+   * 2,000 NIC-minutes on networks of up to 4,000 NICs, else the calling thread (see
+   * `encodesInWorker`). The bytes are the same either way.
+   */
+  encodeThread: z.enum(['auto', 'worker', 'main']).default('auto'),
 });
 
 export type EmulateOptionsInput = z.input<typeof emulateOptionsSchema>;

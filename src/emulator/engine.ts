@@ -28,23 +28,6 @@ import {
   type NsgFlowRecord,
   type VnetFlowRecord,
 } from '../formats/index.js';
-import {
-  aclHeader,
-  createByteWriter,
-  ensure,
-  nsgRecordTemplate,
-  nsgRuleHeader,
-  putAscii,
-  putByte,
-  putBytes,
-  recycleSlabs,
-  recycleSlabsThrough,
-  takeBytes,
-  vnetRecordTemplate,
-  vnetRuleHeader,
-  type ByteWriter,
-  type RecordTemplate,
-} from './blockwriter.js';
 import type { EmuNetwork, EmuNic, EmuNsgFlowLog, EmuVnetFlowLog } from './network.js';
 import { prngFor } from './prng.js';
 import type { BehaviourProfile } from './profiles.js';
@@ -58,6 +41,30 @@ import {
 } from './recorder.js';
 import { buildConnectionSources, createConnBatch, KIND_ENCRYPTION_NOISE } from './traffic.js';
 import type { Judge } from './verdict.js';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../worker-thread.js';
+import type { RecordWorkerMessage } from './record-worker.js';
+import {
+  ADDR_STRIDE,
+  createRecordEncoder,
+  orderByTarget,
+  packLayout,
+  rankGroups,
+  recordClock,
+  sortRecordTuples,
+  STATE_CHARS,
+  ST_B,
+  ST_C,
+  ST_D,
+  ST_E,
+  uintAt,
+  type EncodedMinute,
+  type GroupDef,
+  type MinutePack,
+  type SideDef,
+  type SortScratch,
+  type TargetDef,
+} from './record-encoder.js';
 
 export type EncoderName = 'fast' | 'bytes' | 'formats' | 'json';
 
@@ -110,12 +117,7 @@ export interface MinuteResult {
   newHour: boolean;
 }
 
-const STATE_CHARS = ['B', 'C', 'E', 'D'] as const;
 const KIND_NAMES: FlowKind[] = ['normal', 'platform', 'encryptionNoise'];
-const ST_B = 0;
-const ST_C = 1;
-const ST_E = 2;
-const ST_D = 3;
 const STATE_BIT_BY_CODE = [STATE_BITS.B, STATE_BITS.C, STATE_BITS.E, STATE_BITS.D];
 
 interface Target {
@@ -123,7 +125,6 @@ interface Target {
   nic: EmuNic;
   vnetLog: EmuVnetFlowLog | null;
   nsgLog: EmuNsgFlowLog | null;
-  template: RecordTemplate;
   container: string;
   hourStartMs: number;
   blobName: string;
@@ -131,8 +132,6 @@ interface Target {
   /** This minute's tuples (a slice of the order). */
   count: number;
   offset: number;
-  /** NSG targets: rule headers (they embed the MAC). */
-  nsgHeaders: Map<string, Buffer> | null;
 }
 
 interface Group {
@@ -140,10 +139,6 @@ interface Group {
   aclId: string;
   rule: string;
   aclOrder: number;
-  /** Position when all groups are sorted by (aclOrder, order): the tuple sort key. */
-  rank: number;
-  aclHeader: Buffer;
-  ruleHeader: Buffer;
 }
 
 /**
@@ -162,8 +157,6 @@ interface SideTpl {
   protocol: number;
   direction: 'I' | 'O';
   encryption: string;
-  /** `T,O,A` after the destination port of an NSG tuple. */
-  nsgTail: Buffer;
 }
 
 /**
@@ -181,10 +174,7 @@ const D_DENIED1 = 4;
 const DF_PROTOCOL_RECORDED = 1;
 const DF_DELIVERED = 2;
 
-/** `2023-09-01T00:00:59.1234567Z`: Azure's 7 fractional digits, the last four from the PRNG. */
-export function recordTimeText(ms: number, extra4: number): string {
-  return new Date(ms).toISOString().slice(0, 23) + String(extra4).padStart(4, '0') + 'Z';
-}
+export { recordTimeText } from './record-encoder.js';
 
 /** Growable typed-array columns. */
 function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
@@ -214,7 +204,179 @@ const OCTETS = (() => {
   return t;
 })();
 
+/**
+ * Runs the emulation minute by minute, encoding each minute's records in this thread. Same
+ * output as `runMinutesInWorker`.
+ */
 export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOptions): Generator<MinuteResult> {
+  const packBuffers: ArrayBuffer[] = [];
+  const encoder = createRecordEncoder({
+    seed: options.seed,
+    tsSeconds: options.profile.vnetTupleTimestampUnit === 's',
+  });
+  const timings = options.timings;
+  for (const { result, pack } of simulateMinutes(net, judge, options, packBuffers)) {
+    if (pack) {
+      if (options.released) encoder.release(options.released.throughMinute, result.minute);
+      const t0 = timings ? performance.now() : 0;
+      const c0 = timings ? process.cpuUsage() : undefined;
+      const encoded = encoder.encode(pack);
+      if (timings) {
+        timings.encodeMs += performance.now() - t0;
+        const c = process.cpuUsage(c0);
+        timings.encodeCpuMs = (timings.encodeCpuMs ?? 0) + (c.user + c.system) / 1000;
+      }
+      packBuffers.push(encoded.buffer);
+      fillBlocks(result.blocks, encoded);
+    }
+    yield result;
+  }
+}
+
+/**
+ * Runs the emulation with the records of minute m encoded on a worker thread while this thread
+ * simulates minute m + 1 (the `fast` encoder only). Blocks of a minute are yielded once encoded;
+ * with `released`, their buffers go back to the worker after the consumer is done with them.
+ * The worker stops when the generator ends, fails or is returned from.
+ */
+export async function* runMinutesInWorker(
+  net: EmuNetwork,
+  judge: Judge,
+  options: EngineOptions,
+): AsyncGenerator<MinuteResult> {
+  if (options.encoder === 'formats' || options.encoder === 'json')
+    throw new Error(`the ${options.encoder} encoder runs in the engine's thread (use runMinutes)`);
+  const packBuffers: ArrayBuffer[] = [];
+  const worker = startRecordRun({
+    seed: options.seed,
+    tsSeconds: options.profile.vnetTupleTimestampUnit === 's',
+  });
+  // Output buffers of minutes handed to the consumer, until it releases them.
+  const held: { minute: number; out: SharedArrayBuffer }[] = [];
+  const finish = async (f: { result: MinuteResult; reply: Promise<EncodedMinute> }) => {
+    const encoded = await f.reply;
+    packBuffers.push(encoded.buffer);
+    fillBlocks(f.result.blocks, encoded);
+    if (options.released) held.push({ minute: encoded.minute, out: encoded.out! });
+    if (options.timings) {
+      options.timings.encodeMs += encoded.encodeMs;
+      // The worker thread is busy for as long as it encodes.
+      options.timings.encodeCpuMs = (options.timings.encodeCpuMs ?? 0) + encoded.encodeMs;
+    }
+    return f.result;
+  };
+  let inFlight: { result: MinuteResult; reply: Promise<EncodedMinute> } | null = null;
+  try {
+    for (const { result, pack } of simulateMinutes(net, judge, options, packBuffers)) {
+      const back: SharedArrayBuffer[] = [];
+      const through = options.released?.throughMinute ?? -1;
+      while (held.length > 0 && held[0].minute <= through) back.push(held.shift()!.out);
+      const next = { result, reply: worker.encode(pack!, back) };
+      if (inFlight) yield await finish(inFlight);
+      inFlight = next;
+    }
+    if (inFlight) yield await finish(inFlight);
+  } finally {
+    worker.end();
+  }
+}
+
+/** Fills a minute's blocks with the encoder's bytes. */
+function fillBlocks(blocks: EmittedBlock[], encoded: EncodedMinute): void {
+  if (encoded.blocks) {
+    for (let j = 0; j < blocks.length; j++) blocks[j].bytes = encoded.blocks[j];
+    return;
+  }
+  const out = Buffer.from(encoded.out!);
+  const ends = encoded.ends!;
+  let at = 0;
+  for (let j = 0; j < blocks.length; j++) {
+    blocks[j].bytes = out.subarray(at, ends[j]);
+    at = ends[j];
+  }
+}
+
+/**
+ * The record worker thread, shared by the runs of this process (started on first use, stopped
+ * only if it fails): a run's packs go in order and its replies come back in the same order.
+ * It does not keep the process alive while no run uses it.
+ */
+interface RecordThread {
+  worker: Worker;
+  runs: Map<number, { resolve: (e: EncodedMinute) => void; reject: (e: Error) => void }[]>;
+  nextRun: number;
+}
+let recordThread: RecordThread | null = null;
+
+function sharedRecordThread(): RecordThread {
+  if (recordThread) return recordThread;
+  const worker = startModuleWorker(import.meta.url, 'record-worker');
+  const thread: RecordThread = { worker, runs: new Map(), nextRun: 1 };
+  const failAll = (err: Error) => {
+    if (recordThread === thread) recordThread = null;
+    for (const waiting of thread.runs.values()) for (const w of waiting.splice(0)) w.reject(err);
+  };
+  worker.on('message', (reply: { run: number; encoded?: EncodedMinute; error?: string }) => {
+    const w = thread.runs.get(reply.run)?.shift();
+    if (!w) return;
+    if (reply.error !== undefined) w.reject(new Error(`record encoder thread: ${reply.error}`));
+    else w.resolve(reply.encoded!);
+  });
+  worker.on('error', (err) => failAll(err));
+  worker.on('exit', (code) => failAll(new Error(`record encoder thread exited (code ${code})`)));
+  worker.unref();
+  recordThread = thread;
+  return thread;
+}
+
+function startRecordRun(init: { seed: number; tsSeconds: boolean }) {
+  const thread = sharedRecordThread();
+  const run = thread.nextRun++;
+  const waiting: { resolve: (e: EncodedMinute) => void; reject: (e: Error) => void }[] = [];
+  thread.runs.set(run, waiting);
+  if (thread.runs.size === 1) thread.worker.ref();
+  thread.worker.postMessage({ run, start: init } satisfies RecordWorkerMessage);
+  let ended = false;
+  return {
+    encode(pack: MinutePack, recycle: SharedArrayBuffer[]): Promise<EncodedMinute> {
+      if (ended || !thread.runs.has(run) || recordThread !== thread)
+        return Promise.reject(new Error('record encoder thread stopped'));
+      const reply = new Promise<EncodedMinute>((resolve, reject) => waiting.push({ resolve, reject }));
+      // A reply nobody awaits any more (the consumer stopped early) must not surface as unhandled.
+      reply.catch(() => {});
+      thread.worker.postMessage({ run, pack, recycle } satisfies RecordWorkerMessage, [pack.buffer]);
+      return reply;
+    },
+    end(): void {
+      if (ended) return;
+      ended = true;
+      for (const w of waiting.splice(0)) w.reject(new Error('record encoder run ended'));
+      thread.runs.delete(run);
+      if (recordThread !== thread) return;
+      thread.worker.postMessage({ run, end: true } satisfies RecordWorkerMessage);
+      if (thread.runs.size === 0) thread.worker.unref();
+    },
+  };
+}
+
+/**
+ * One simulated minute: its blocks without their bytes (`blocks[j].bytes` is empty) and the pack
+ * the record encoder turns into them, or (object encoders) its finished blocks and no pack.
+ */
+interface SimulatedMinute {
+  result: MinuteResult;
+  pack: MinutePack | null;
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+function* simulateMinutes(
+  net: EmuNetwork,
+  judge: Judge,
+  options: EngineOptions,
+  /** Pack buffers the encoder is done with, reused for later packs. */
+  packBuffers: ArrayBuffer[],
+): Generator<SimulatedMinute> {
   const { startMs, durationMinutes, profile, seed } = options;
   const encoder = options.encoder ?? 'fast';
   const objectEncoder = encoder === 'formats' || encoder === 'json';
@@ -232,7 +394,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   const groupIds = new Map<string, number>();
   let groupsRanked = true;
   const aclOrder = new Map<string, number>();
-  const aclHeaders = new Map<string, Buffer>();
   const nsgRuleOrder = new Map<string, number>();
   const sideTpls: SideTpl[] = [];
   // What `collect` reads of each side template, as columns (compact: no object per lookup).
@@ -240,8 +401,7 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   let tplVnetStates = new Int32Array(256);
   let tplNsgTarget = new Int32Array(256);
   let tplNsgV2 = new Uint8Array(256);
-  // What sorting and writing read per tuple: the side's VNet group, its rank, its NSG rule order.
-  let tplGroup = new Int32Array(256);
+  // What the object encoders' sort reads per tuple: the side's VNet group rank, its NSG rule order.
   let tplVnetRank = new Int32Array(256);
   let tplNsgRank = new Int32Array(256);
   // Per target: 1 + the minute it last got a tuple in, its tuples then, their offset in `order`.
@@ -297,15 +457,13 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       }
     }
   };
-  /**
-   * Per side template and state (`id * 4 + state`): the bytes of a VNet tuple after its destination
-   * port (`6,O,B,X,` and, for B and D, the zero counters and closing quote); per template, NSG
-   * version and state (`id * 8 + (v2 ? 4 : 0) + state`) those of an NSG tuple (`T,O,A"` or
-   * `T,O,A,C,` / `T,O,A,B,,,,"`). One copy per tuple instead of three.
-   */
-  const vnetAfter: Buffer[] = [];
-  const nsgAfter: Buffer[] = [];
-  const writer = createByteWriter(1 << 20);
+  // What the record encoder has not been told yet (see `MinutePack`).
+  let newSides: SideDef[] = [];
+  let newGroups: GroupDef[] = [];
+  let newTargets: TargetDef[] = [];
+  let started = new Int32Array(1024);
+  let startedCount = 0;
+  let longAddresses: { slot: number; text: string }[] = [];
 
   // ---- sessions: struct of arrays with a free list ----
   let sCap = 1024;
@@ -405,8 +563,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   let eB2 = new Float64Array(eCap);
   let eCount = 0;
   let order = new Int32Array(eCap);
-  let sortKeys = new Float64Array(1024);
-  let sortScratch = new Int32Array(1024);
   let touched: number[] = [];
   let minuteIdx = 0;
 
@@ -462,18 +618,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     if (g === undefined) {
       let ao = aclOrder.get(aclId);
       if (ao === undefined) aclOrder.set(aclId, (ao = aclOrder.size));
-      let ah = aclHeaders.get(aclId);
-      if (!ah) aclHeaders.set(aclId, (ah = aclHeader(aclId)));
       g = groups.length;
-      groups.push({
-        order: g,
-        aclId,
-        rule,
-        aclOrder: ao,
-        rank: 0,
-        aclHeader: ah,
-        ruleHeader: vnetRuleHeader(rule),
-      });
+      groups.push({ order: g, aclId, rule, aclOrder: ao });
+      if (!objectEncoder) newGroups.push({ aclId, rule, aclOrder: ao });
       groupIds.set(k, g);
       groupsRanked = false;
     }
@@ -484,27 +631,36 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     const k = `${kind === 'vnet' ? 'v' : 'n'}\u0000${fl.name}\u0000${nic.idx}`;
     let id = targetIds.get(k);
     if (id === undefined) {
-      let template: RecordTemplate;
-      if (kind === 'vnet') {
-        const v = fl as EmuVnetFlowLog;
-        template = vnetRecordTemplate({
-          flowLogVersion: 4,
-          flowLogGUID: v.guid,
-          macAddress: nic.mac,
-          category: VNET_CATEGORY,
-          flowLogResourceID: v.resourceIdUpper,
-          targetResourceID: v.targetResourceId,
-          operationName: VNET_OPERATION_NAME,
-        });
-      } else {
-        const n = fl as EmuNsgFlowLog;
-        template = nsgRecordTemplate({
-          systemId: n.systemId,
-          category: NSG_CATEGORY,
-          resourceId: n.resourceIdUpper,
-          operationName: NSG_OPERATION_NAME,
-          version: n.version,
-        });
+      if (!objectEncoder) {
+        if (kind === 'vnet') {
+          const v = fl as EmuVnetFlowLog;
+          newTargets.push({
+            kind,
+            mac: nic.mac,
+            record: {
+              flowLogVersion: 4,
+              flowLogGUID: v.guid,
+              macAddress: nic.mac,
+              category: VNET_CATEGORY,
+              flowLogResourceID: v.resourceIdUpper,
+              targetResourceID: v.targetResourceId,
+              operationName: VNET_OPERATION_NAME,
+            },
+          });
+        } else {
+          const n = fl as EmuNsgFlowLog;
+          newTargets.push({
+            kind,
+            mac: nic.mac,
+            record: {
+              systemId: n.systemId,
+              category: NSG_CATEGORY,
+              resourceId: n.resourceIdUpper,
+              operationName: NSG_OPERATION_NAME,
+              version: n.version,
+            },
+          });
+        }
       }
       id = targets.length;
       tMinute = grown(tMinute, id + 1);
@@ -515,14 +671,12 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
         nic,
         vnetLog: kind === 'vnet' ? (fl as EmuVnetFlowLog) : null,
         nsgLog: kind === 'nsg' ? (fl as EmuNsgFlowLog) : null,
-        template,
         container: kind === 'vnet' ? VNET_CONTAINER : NSG_CONTAINER,
         hourStartMs: -1,
         blobName: '',
         blocks: 0,
         count: 0,
         offset: 0,
-        nsgHeaders: kind === 'nsg' ? new Map() : null,
       });
       targetIds.set(k, id);
     }
@@ -563,9 +717,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       protocol,
       direction: d.direction,
       encryption: d.encryption,
-      nsgTail: constantBytes(
-        `${protocol === 6 ? 'T' : protocol === 17 ? 'U' : protocol},${d.direction},${d.allowed ? 'A' : 'D'}`,
-      ),
     };
     const id = sideTpls.length;
     sideTpls.push(tpl);
@@ -573,28 +724,25 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     tplVnetStates = grown(tplVnetStates, id + 1);
     tplNsgTarget = grown(tplNsgTarget, id + 1);
     tplNsgV2 = grown(tplNsgV2, id + 1);
-    tplGroup = grown(tplGroup, id + 1);
     tplVnetRank = grown(tplVnetRank, id + 1);
     tplNsgRank = grown(tplNsgRank, id + 1);
-    tplGroup[id] = tpl.group;
-    tplVnetRank[id] = tpl.group >= 0 ? groups[tpl.group].rank : 0;
+    // A new group leaves the groups unranked (all sides are ranked again before sorting).
+    tplVnetRank[id] = tpl.group >= 0 && tpl.group < groupRank.length ? groupRank[tpl.group] : 0;
     tplNsgRank[id] = tpl.nsgRuleOrder;
     tplVnetTarget[id] = tpl.vnetTarget;
     tplVnetStates[id] = tpl.vnetStates;
     tplNsgTarget[id] = tpl.nsgTarget;
     tplNsgV2[id] = tpl.nsgV2 ? 1 : 0;
-    // Everything of a tuple after its destination port but the counters, per state (and NSG version).
-    for (let st = 0; st < 4; st++) {
-      const open = st === ST_B || st === ST_D;
-      vnetAfter[id * 4 + st] = constantBytes(
-        `${protocol},${d.direction},${STATE_CHARS[st]},${tpl.encryption},${open ? '0,0,0,0"' : ''}`,
-      );
-      const nsgHead = tpl.nsgTail.toString('latin1');
-      nsgAfter[id * 8 + st] = constantBytes(`${nsgHead}"`);
-      nsgAfter[id * 8 + 4 + st] = constantBytes(
-        `${nsgHead},${st === ST_D ? 'B' : STATE_CHARS[st]},${open ? ',,,"' : ''}`,
-      );
-    }
+    if (!objectEncoder)
+      newSides.push({
+        group: tpl.group,
+        nsgRule: tpl.nsgRule,
+        nsgRuleOrder: tpl.nsgRuleOrder,
+        protocol,
+        direction: d.direction,
+        allowed: d.allowed,
+        encryption: d.encryption,
+      });
     rememberTpl(id, -found - 1);
     return id;
   };
@@ -856,55 +1004,15 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     if (sPending[s] === 0) releaseLater(s);
   };
 
-  const rankGroups = () => {
-    const sorted = groups.slice().sort((a, b) => a.aclOrder - b.aclOrder || a.order - b.order);
-    sorted.forEach((g, i) => (g.rank = i));
+  /** Ranks of the VNet groups for the object encoders' sort (the record encoder keeps its own). */
+  let groupRank: Int32Array = new Int32Array(0);
+  const rankSides = () => {
+    groupRank = rankGroups(groups);
     for (let id = 0; id < sideTpls.length; id++)
-      if (tplGroup[id] >= 0) tplVnetRank[id] = groups[tplGroup[id]].rank;
+      if (sideTpls[id].group >= 0) tplVnetRank[id] = groupRank[sideTpls[id].group];
     groupsRanked = true;
   };
-
-  /** Orders the target's tuples (slice of `order`): group or rule, then time, then emission order. */
-  const sortTarget = (t: Target, minuteStartMs: number) => {
-    const n = t.count;
-    const off = t.offset;
-    if (n < 2) return;
-    const vnet = t.kind === 'vnet';
-    if (sortKeys.length < n) sortKeys = grown(sortKeys, n);
-    let packed = n <= 1 << 20;
-    for (let k = 0; k < n && packed; k++) {
-      const e = order[off + k];
-      const rank = vnet ? tplVnetRank[eSide[e]] : tplNsgRank[eSide[e]];
-      const tsOff = eTs[e] - minuteStartMs;
-      if (rank >= 140_000 || !(tsOff >= 0 && tsOff < 60_000) || !Number.isInteger(tsOff)) packed = false;
-      else sortKeys[k] = (rank * 60_000 + tsOff) * 1048576 + k;
-    }
-    if (packed) {
-      let keys = sortKeys;
-      if (n <= 48) {
-        // Short lists (the usual record): insertion sort in place, no view, no native call.
-        for (let i = 1; i < n; i++) {
-          const v = keys[i];
-          let j = i - 1;
-          while (j >= 0 && keys[j] > v) {
-            keys[j + 1] = keys[j];
-            j--;
-          }
-          keys[j + 1] = v;
-        }
-      } else keys = sortKeys.subarray(0, n).sort();
-      if (sortScratch.length < n) sortScratch = grown(sortScratch, n);
-      const idx = sortScratch;
-      for (let k = 0; k < n; k++) idx[k] = order[off + k];
-      for (let k = 0; k < n; k++) order[off + k] = idx[keys[k] % 1048576];
-      return;
-    }
-    const slice = Array.from(order.subarray(off, off + n));
-    const rankOf = (e: number) =>
-      vnet ? groups[sideTpls[eSide[e]].group].rank : sideTpls[eSide[e]].nsgRuleOrder;
-    slice.sort((a, b) => rankOf(a) - rankOf(b) || eTs[a] - eTs[b] || a - b);
-    for (let k = 0; k < n; k++) order[off + k] = slice[k];
-  };
+  const sortScratch: SortScratch = { keys: new Float64Array(1024), idx: new Int32Array(1024) };
 
   /** Writes `a.b.c.d` of endpoint `ep` (drawn address `ip` for range endpoints) at `p`; returns the end. */
   const ipAt = (buf: Buffer, p: number, ep: number, ip: number): number => {
@@ -926,8 +1034,17 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
 
   const ipRoom = (ep: number) => (eps.isRange[ep] ? 15 : eps.ipBytes[ep].length);
   const encodeAddresses = (s: number) => {
+    if (!objectEncoder) {
+      if (startedCount === started.length) started = grown(started, startedCount + 1);
+      started[startedCount++] = s;
+    }
     if (ipRoom(sSrcEp[s]) + ipRoom(sDstEp[s]) + 15 > ADDR_STRIDE) {
       sAddrLen[s] = -1;
+      if (!objectEncoder)
+        longAddresses.push({
+          slot: s,
+          text: `,${eps.ipText(sSrcEp[s], sSrcIp[s])},${eps.ipText(sDstEp[s], sDstIp[s])},${sSrcPort[s]},${sDstPort[s]},`,
+        });
       return;
     }
     const buf = sAddr;
@@ -945,184 +1062,64 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     sAddrLen[s] = p - base;
   };
 
-  /** `,src,dst,sport,dport,` of a tuple of session `s` at `p`. */
-  const addressesAt = (buf: Buffer, p: number, s: number): number => {
-    const len = sAddrLen[s];
-    if (len < 0) {
-      const text = `,${eps.ipText(sSrcEp[s], sSrcIp[s])},${eps.ipText(sDstEp[s], sDstIp[s])},${sSrcPort[s]},${sDstPort[s]},`;
-      for (let k = 0; k < text.length; k++) buf[p++] = text.charCodeAt(k);
-      return p;
+  /**
+   * The minute for the record encoder: the definitions it has not had, the sessions started since
+   * the last pack (slots and address rows) and the minute's tuples, copied into one buffer.
+   */
+  const buildPack = (m: number, minuteStartMs: number, blocks: EmittedBlock[]): MinutePack => {
+    const nTouched = touched.length;
+    const need = packLayout(eCount, startedCount, nTouched).bytes;
+    let buffer: ArrayBuffer | undefined;
+    while (buffer === undefined && packBuffers.length > 0) {
+      const b = packBuffers.pop()!;
+      if (b.byteLength >= need) buffer = b;
     }
-    // Whole 32-bit words (the stride is a multiple of 4; writers leave room past the tuple):
-    // a quarter of the stores of a byte loop.
-    const dv = viewOf(buf);
-    const words = sAddr32;
-    let w = (s * ADDR_STRIDE) >> 2;
-    const wEnd = w + ((len + 3) >> 2);
-    let q = p;
-    while (w < wEnd) {
-      dv.setUint32(q, words[w++], true);
-      q += 4;
+    buffer ??= new ArrayBuffer(need + (need >> 2));
+    const v = packLayout(eCount, startedCount, nTouched, buffer).views!;
+    v.ts.set(eTs.subarray(0, eCount));
+    v.p1.set(eP1.subarray(0, eCount));
+    v.b1.set(eB1.subarray(0, eCount));
+    v.p2.set(eP2.subarray(0, eCount));
+    v.b2.set(eB2.subarray(0, eCount));
+    v.sess.set(eSess.subarray(0, eCount));
+    v.side.set(eSide.subarray(0, eCount));
+    v.target.set(eTarget.subarray(0, eCount));
+    v.st.set(eSt.subarray(0, eCount));
+    v.slots.set(started.subarray(0, startedCount));
+    const words = ADDR_STRIDE >> 2;
+    const rows = v.rows32;
+    for (let i = 0; i < startedCount; i++) {
+      const s = started[i];
+      v.lens[i] = sAddrLen[s];
+      const from = s * words;
+      const to = i * words;
+      for (let k = 0; k < words; k++) rows[to + k] = sAddr32[from + k];
     }
-    return p + len;
-  };
-
-  const numberAt = (buf: Buffer, p: number, n: number): number => {
-    if (n >= 0 && n < 1e15 && Number.isInteger(n)) return uintAt(buf, p, n);
-    const text = String(n);
-    for (let k = 0; k < text.length; k++) buf[p++] = text.charCodeAt(k);
-    return p;
-  };
-
-  // Timestamps of one minute share their leading digits: those are written from a cached text.
-  let tsHigh = -1;
-  let tsHighBytes: Buffer = Buffer.alloc(0);
-  const tsHighTexts = new Map<number, Buffer>();
-  /** A timestamp (ms or s) as `high * 1e5 + low` with the low part zero-padded. */
-  const timestampAt = (buf: Buffer, p: number, n: number): number => {
-    if (!(n >= 1e5 && n < 1e15 && Number.isInteger(n))) return numberAt(buf, p, n);
-    const high = Math.floor(n / 1e5);
-    if (high !== tsHigh) {
-      // A minute's millisecond timestamps straddle at most one boundary; NSG tuples use seconds.
-      let b = tsHighTexts.get(high);
-      if (b === undefined) {
-        if (tsHighTexts.size >= 16) tsHighTexts.clear();
-        tsHighTexts.set(high, (b = Buffer.from(String(high), 'latin1')));
-      }
-      tsHigh = high;
-      tsHighBytes = b;
+    for (let j = 0; j < nTouched; j++) {
+      v.touched[j] = touched[j];
+      v.first[j] = blocks[j].isFirst ? 1 : 0;
     }
-    const hb = tsHighBytes;
-    for (let k = 0; k < hb.length; k++) buf[p++] = hb[k];
-    let low = n - high * 1e5;
-    for (let k = 4; k >= 0; k--) {
-      const q = Math.floor(low / 10);
-      buf[p + k] = 48 + low - q * 10;
-      low = q;
-    }
-    return p + 5;
+    const pack: MinutePack = {
+      minute: m,
+      minuteStartMs,
+      sides: newSides,
+      groups: newGroups,
+      targets: newTargets,
+      tupleCount: eCount,
+      sessionCount: startedCount,
+      longAddresses,
+      touchedCount: nTouched,
+      buffer,
+    };
+    newSides = [];
+    newGroups = [];
+    newTargets = [];
+    longAddresses = [];
+    startedCount = 0;
+    return pack;
   };
 
-  const countersAt = (buf: Buffer, p: number, e: number): number => {
-    p = numberAt(buf, p, eP1[e]);
-    buf[p++] = 44;
-    p = numberAt(buf, p, eB1[e]);
-    buf[p++] = 44;
-    p = numberAt(buf, p, eP2[e]);
-    buf[p++] = 44;
-    return numberAt(buf, p, eB2[e]);
-  };
-
-  const bytesAt = (buf: Buffer, p: number, b: Buffer): number => {
-    for (let k = 0; k < b.length; k++) buf[p++] = b[k];
-    return p;
-  };
-
-  /** Room one tuple may need (addresses that did not fit `ADDR_STRIDE` are checked separately). */
-  const tupleRoom = (s: number) =>
-    sAddrLen[s] < 0 ? 512 + 3 * (ipRoom(sSrcEp[s]) + ipRoom(sDstEp[s])) : 256;
-
-  const writeVnetTuple = (w: ByteWriter, e: number, comma: boolean) => {
-    const s = eSess[e];
-    ensure(w, tupleRoom(s));
-    const buf = w.buf;
-    let p = w.pos;
-    if (comma) buf[p++] = 44;
-    buf[p++] = 34;
-    p = timestampAt(buf, p, tsSeconds ? Math.floor(eTs[e] / 1000) : eTs[e]);
-    p = addressesAt(buf, p, s);
-    const st = eSt[e];
-    p = bytesAt(buf, p, vnetAfter[eSide[e] * 4 + st]);
-    if (st === ST_C || st === ST_E) {
-      p = countersAt(buf, p, e);
-      buf[p++] = 34;
-    }
-    w.pos = p;
-  };
-
-  const writeNsgTuple = (w: ByteWriter, e: number, v2: boolean, comma: boolean) => {
-    const s = eSess[e];
-    ensure(w, tupleRoom(s));
-    const buf = w.buf;
-    let p = w.pos;
-    if (comma) buf[p++] = 44;
-    buf[p++] = 34;
-    p = timestampAt(buf, p, Math.floor(eTs[e] / 1000));
-    p = addressesAt(buf, p, s);
-    // NSG v2 has no D state: a denied attempt is `…,D,B,,,,`.
-    const st = eSt[e];
-    p = bytesAt(buf, p, nsgAfter[eSide[e] * 8 + (v2 ? 4 : 0) + st]);
-    if (v2 && (st === ST_C || st === ST_E)) {
-      p = countersAt(buf, p, e);
-      buf[p++] = 34;
-    }
-    w.pos = p;
-  };
-
-  const writeBlock = (t: Target, timeText: string, isFirst: boolean): Buffer => {
-    const w = writer;
-    if (!isFirst) putByte(w, 44);
-    putBytes(w, t.template.beforeTime);
-    ensure(w, 40);
-    putAscii(w, timeText);
-    putBytes(w, t.template.afterTime);
-    const end = t.offset + t.count;
-    if (t.kind === 'vnet') {
-      let acl = -1;
-      let grp = -1;
-      for (let i = t.offset; i < end; i++) {
-        const e = order[i];
-        const gi = tplGroup[eSide[e]];
-        if (gi === grp) {
-          writeVnetTuple(w, e, true);
-          continue;
-        }
-        const g = groups[gi];
-        if (g.aclOrder !== acl) {
-          if (acl !== -1) {
-            putBytes(w, CLOSE_GROUP_AND_ACL);
-            putByte(w, 44);
-          }
-          putBytes(w, g.aclHeader);
-          putBytes(w, g.ruleHeader);
-          acl = g.aclOrder;
-          grp = g.order;
-          writeVnetTuple(w, e, false);
-        } else if (g.order !== grp) {
-          putBytes(w, CLOSE_GROUP);
-          putByte(w, 44);
-          putBytes(w, g.ruleHeader);
-          grp = g.order;
-          writeVnetTuple(w, e, false);
-        } else writeVnetTuple(w, e, true);
-      }
-      putBytes(w, CLOSE_GROUP_AND_ACL);
-    } else {
-      let rule = -1;
-      const headers = t.nsgHeaders!;
-      const v2 = t.nsgLog!.version === 2;
-      for (let i = t.offset; i < end; i++) {
-        const e = order[i];
-        const tpl = sideTpls[eSide[e]];
-        if (tpl.nsgRuleOrder !== rule) {
-          if (rule !== -1) {
-            putBytes(w, CLOSE_NSG_RULE);
-            putByte(w, 44);
-          }
-          let h = headers.get(tpl.nsgRule);
-          if (!h) headers.set(tpl.nsgRule, (h = nsgRuleHeader(tpl.nsgRule, t.nic.mac)));
-          putBytes(w, h);
-          rule = tpl.nsgRuleOrder;
-          writeNsgTuple(w, e, v2, false);
-        } else writeNsgTuple(w, e, v2, true);
-      }
-      putBytes(w, CLOSE_NSG_RULE);
-    }
-    putBytes(w, t.template.close);
-    return takeBytes(w);
-  };
-
-  /** The benchmark's baseline and the formats cross-check: the record as objects. */
+  /** The benchmark's baseline and the formats cross-check: the record as objects. */ /** The benchmark's baseline and the formats cross-check: the record as objects. */
   const buildRecordObject = (t: Target, timeText: string): FlowLogRecord => {
     const end = t.offset + t.count;
     const srcText = (s: number) => eps.ipText(sSrcEp[s], sSrcIp[s]);
@@ -1223,12 +1220,6 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
     const newHour = hourStart !== lastHour;
     lastHour = hourStart;
     minuteIdx = m;
-    if (options.released) {
-      if (options.released.throughMinute >= m - 1) recycleSlabs(writer);
-      else if (options.released.throughMinute >= 0)
-        recycleSlabsThrough(writer, options.released.throughMinute);
-    }
-    writer.minute = m;
     touched = [];
     eCount = 0;
     pendingNow = [];
@@ -1357,37 +1348,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       }
     }
 
-    // Each touched target's tuples: a contiguous slice of `order`, in emission order.
-    if (order.length < eCount) order = resized(order, eCap);
-    let offset = 0;
-    for (const id of touched) {
-      tOffset[id] = offset;
-      offset += tCount[id];
-      tCount[id] = 0;
-    }
-    for (let e = 0; e < eCount; e++) {
-      const id = eTarget[e];
-      order[tOffset[id] + tCount[id]++] = e;
-    }
-    for (const id of touched) {
-      const t = targets[id];
-      t.offset = tOffset[id];
-      t.count = tCount[id];
-    }
-    if (!groupsRanked) rankGroups();
-
-    // One record per touched (flow log, NIC).
+    // One record per touched (flow log, NIC): its blob and place in it are decided here, its bytes
+    // by the record encoder (from the pack) or, for the object encoders, below.
     const blocks: EmittedBlock[] = [];
-    const timeRand = prngFor(seed, `time:${m}`);
-    // Records are stamped in the minute's last second: its ISO text up to the seconds is shared.
-    const lastSecondMs = minuteStartMs + 59_000;
-    const lastSecondText = new Date(lastSecondMs).toISOString().slice(0, 20);
-    const recordTimeInMinute = (ms: number, extra4: number) =>
-      ms >= lastSecondMs && ms < lastSecondMs + 1000 && Number.isInteger(ms)
-        ? lastSecondText + String(ms - lastSecondMs + 1000).slice(1) + String(extra4 + 10000).slice(1) + 'Z'
-        : recordTimeText(ms, extra4);
-    const t0 = timings ? performance.now() : 0;
-    const c0 = timings ? process.cpuUsage() : undefined;
     for (const id of touched) {
       const t = targets[id];
       if (t.hourStartMs !== hourStart) {
@@ -1409,41 +1372,48 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
                 macAddress: t.nic.mac,
               });
       }
-      let maxTs = 0;
-      const end = t.offset + t.count;
-      for (let i = t.offset; i < end; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
-      const recordMs = Math.min(
-        minuteStartMs + 59_999,
-        Math.max(minuteStartMs + 59_000 + timeRand.int(0, 999), maxTs + 1),
-      );
-      const timeText = recordTimeInMinute(recordMs, timeRand.int(0, 9999));
-      sortTarget(t, minuteStartMs);
-      const isFirst = t.blocks === 0;
-      let bytes: Buffer;
-      if (objectEncoder) {
-        const record = buildRecordObject(t, timeText);
-        if (encoder === 'formats') bytes = Buffer.from(encodeBlock(record, isFirst));
-        else {
-          const json = JSON.stringify(record);
-          bytes = Buffer.from(isFirst ? json : ',' + json, 'utf8');
-        }
-      } else bytes = writeBlock(t, timeText, isFirst);
       blocks.push({
         kind: t.kind,
         container: t.container,
         blobName: t.blobName,
-        bytes,
-        isFirst,
+        bytes: NO_BYTES,
+        isFirst: t.blocks === 0,
         flowLog: t.kind === 'vnet' ? t.vnetLog!.name : t.nsgLog!.name,
         nic: t.nic.name,
-        tuples: t.count,
+        tuples: tCount[id],
       });
       t.blocks++;
     }
-    if (timings) {
-      timings.encodeMs += performance.now() - t0;
-      const c = process.cpuUsage(c0);
-      timings.encodeCpuMs = (timings.encodeCpuMs ?? 0) + (c.user + c.system) / 1000;
+    const pack = objectEncoder ? null : buildPack(m, minuteStartMs, blocks);
+    if (objectEncoder) {
+      const t0 = timings ? performance.now() : 0;
+      const c0 = timings ? process.cpuUsage() : undefined;
+      if (order.length < eCount) order = resized(order, eCap);
+      orderByTarget(eTarget, eCount, touched, touched.length, tCount, tOffset, order);
+      if (!groupsRanked) rankSides();
+      const clock = recordClock(seed, m, minuteStartMs);
+      for (let j = 0; j < touched.length; j++) {
+        const t = targets[touched[j]];
+        t.offset = tOffset[touched[j]];
+        t.count = tCount[touched[j]];
+        let maxTs = 0;
+        const end = t.offset + t.count;
+        for (let i = t.offset; i < end; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
+        const timeText = clock(maxTs);
+        const rankBySide = t.kind === 'vnet' ? tplVnetRank : tplNsgRank;
+        sortRecordTuples(order, t.offset, t.count, rankBySide, eSide, eTs, minuteStartMs, sortScratch);
+        const record = buildRecordObject(t, timeText);
+        if (encoder === 'formats') blocks[j].bytes = Buffer.from(encodeBlock(record, blocks[j].isFirst));
+        else {
+          const json = JSON.stringify(record);
+          blocks[j].bytes = Buffer.from(blocks[j].isFirst ? json : ',' + json, 'utf8');
+        }
+      }
+      if (timings) {
+        timings.encodeMs += performance.now() - t0;
+        const c = process.cpuUsage(c0);
+        timings.encodeCpuMs = (timings.encodeCpuMs ?? 0) + (c.user + c.system) / 1000;
+      }
     }
     // Sessions that ended this minute are reused from the next one (their tuples are written).
     for (let k = 0; k < releaseCount; k++) {
@@ -1453,59 +1423,15 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
       freeList[freeCount++] = s;
     }
     releaseCount = 0;
-    yield { minute: m, minuteStartMs, blocks, connections, tuples: eCount, newHour };
+    yield { result: { minute: m, minuteStartMs, blocks, connections, tuples: eCount, newHour }, pack };
   }
 }
 
-const ADDR_STRIDE = 48;
 /** Int32s in a side template's key (see `tplKey`). */
 const TPL_KEY = 9;
 
-/** A DataView over the slab being written, made once per slab. */
-let viewBuf: Buffer | null = null;
-let viewDv: DataView = new DataView(new ArrayBuffer(0));
-function viewOf(buf: Buffer): DataView {
-  if (buf !== viewBuf) {
-    viewBuf = buf;
-    viewDv = new DataView(buf.buffer, buf.byteOffset, buf.length);
-  }
-  return viewDv;
-}
 const START_DELIVERED = 0;
 const START_REFUSED = 1;
 const START_DENIED = 2;
 /** Entries of the per-source decision memo. */
 const MEMO_WAYS = 4;
-
-/** Short constant texts of tuples as bytes, shared (a handful of distinct values per run). */
-const constantTexts = new Map<string, Buffer>();
-function constantBytes(text: string): Buffer {
-  let b = constantTexts.get(text);
-  if (b === undefined) {
-    b = Buffer.from(text, 'latin1');
-    if (constantTexts.size < 10_000) constantTexts.set(text, b);
-  }
-  return b;
-}
-
-/** Writes a non-negative integer below 1e15 in decimal at `p`; returns the end. */
-function uintAt(buf: Buffer, p: number, n: number): number {
-  if (n < 10) {
-    buf[p] = 48 + n;
-    return p + 1;
-  }
-  let digits = 2;
-  for (let x = 100; x <= n; x *= 10) digits++;
-  let x = n;
-  const end = p + digits;
-  for (let k = end - 1; k >= p; k--) {
-    const q = Math.floor(x / 10);
-    buf[k] = 48 + x - q * 10;
-    x = q;
-  }
-  return end;
-}
-
-const CLOSE_GROUP = Buffer.from(']}', 'latin1');
-const CLOSE_GROUP_AND_ACL = Buffer.from(']}]}', 'latin1');
-const CLOSE_NSG_RULE = Buffer.from(']}]}', 'latin1');

@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { FlowLogFormatError } from '../errors.js';
+import { startModuleWorker } from '../worker-thread.js';
 import type { FlowBatch } from '../formats/flowbatch.js';
 import type { TableRows } from '../store/types.js';
 import { decodeJob, type DecodeJob } from './decode-job.js';
@@ -57,9 +58,6 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
   if (options.workers <= 0) {
     return { decode: async (job) => decodeJob(job), close: async () => {} };
   }
-  const here = import.meta.url;
-  const isTs = here.endsWith('.ts');
-  const entry = new URL(isTs ? './decode-worker.ts' : './decode-worker.js', here);
   const workers: { worker: Worker; busy: number; strings: StringTableCopy }[] = [];
   const pending = new Map<
     number,
@@ -69,13 +67,7 @@ export function createDecoderPool(options: { workers: number }): DecoderPool {
   let broken: Error | null = null;
   let closing = false;
   for (let i = 0; i < options.workers; i++) {
-    // Under tsx/vitest the worker is TypeScript too: register tsx in the worker, then load it.
-    const worker = isTs
-      ? new Worker(
-          `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`,
-          { eval: true },
-        )
-      : new Worker(entry);
+    const worker = startModuleWorker(import.meta.url, 'decode-worker');
     const slot = i;
     worker.on('message', (reply: WorkerReply) => {
       const waiter = pending.get(reply.id);
