@@ -45,7 +45,6 @@ import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../worker-thread.js';
 import type { RecordWorkerMessage } from './record-worker.js';
 import {
-  ADDR_STRIDE,
   createRecordEncoder,
   orderByTarget,
   packLayout,
@@ -57,8 +56,8 @@ import {
   ST_C,
   ST_D,
   ST_E,
-  uintAt,
   type EncodedMinute,
+  type EndpointDef,
   type GroupDef,
   type MinutePack,
   type SideDef,
@@ -192,17 +191,6 @@ function resized<T extends Int32Array | Float64Array | Uint8Array>(a: T, n: numb
   next.set(a);
   return next;
 }
-
-/** ASCII digits of 0..255, 4 bytes each (length first). */
-const OCTETS = (() => {
-  const t = new Uint8Array(256 * 4);
-  for (let i = 0; i < 256; i++) {
-    const s = String(i);
-    t[i * 4] = s.length;
-    for (let k = 0; k < s.length; k++) t[i * 4 + 1 + k] = s.charCodeAt(k);
-  }
-  return t;
-})();
 
 /**
  * Runs the emulation minute by minute, encoding each minute's records in this thread. Same
@@ -463,7 +451,7 @@ function* simulateMinutes(
   let newTargets: TargetDef[] = [];
   let started = new Int32Array(1024);
   let startedCount = 0;
-  let longAddresses: { slot: number; text: string }[] = [];
+  let endpointsSent = 0;
 
   // ---- sessions: struct of arrays with a free list ----
   let sCap = 1024;
@@ -488,13 +476,6 @@ function* simulateMinutes(
   let sDstPort = new Int32Array(sCap);
   /** Events still scheduled (C, E) per session; the slot is freed at 0 after the minute. */
   let sPending = new Int32Array(sCap);
-  /**
-   * `,src,dst,sport,dport,` of each session's tuples, encoded once when the session starts
-   * (`ADDR_STRIDE` bytes per session; length -1 when it does not fit, written per tuple then).
-   */
-  let sAddr = Buffer.alloc(sCap * ADDR_STRIDE);
-  let sAddr32 = new Uint32Array(sAddr.buffer, sAddr.byteOffset, sAddr.length >> 2);
-  let sAddrLen = new Int32Array(sCap);
   let sUsed = 0;
   let freeList = new Int32Array(1024);
   let freeCount = 0;
@@ -525,11 +506,6 @@ function* simulateMinutes(
       sSrcPort = grown(sSrcPort, n);
       sDstPort = grown(sDstPort, n);
       sPending = grown(sPending, n);
-      const addr = Buffer.alloc(n * ADDR_STRIDE);
-      addr.set(sAddr);
-      sAddr = addr;
-      sAddr32 = new Uint32Array(sAddr.buffer, sAddr.byteOffset, sAddr.length >> 2);
-      sAddrLen = grown(sAddrLen, n);
       sCap = n;
     }
     return sUsed++;
@@ -983,7 +959,10 @@ function* simulateMinutes(
     sSrcPort[s] = batch.srcPort[r];
     sDstPort[s] = batch.dstPort[r];
     sPending[s] = 0;
-    encodeAddresses(s);
+    if (!objectEncoder) {
+      if (startedCount === started.length) started = grown(started, startedCount + 1);
+      started[startedCount++] = s;
+    }
     if (how === START_DENIED) {
       fire(s, ST_D);
       releaseLater(s);
@@ -1014,57 +993,10 @@ function* simulateMinutes(
   };
   const sortScratch: SortScratch = { keys: new Float64Array(1024), idx: new Int32Array(1024) };
 
-  /** Writes `a.b.c.d` of endpoint `ep` (drawn address `ip` for range endpoints) at `p`; returns the end. */
-  const ipAt = (buf: Buffer, p: number, ep: number, ip: number): number => {
-    if (!eps.isRange[ep]) {
-      const b = eps.ipBytes[ep];
-      for (let k = 0; k < b.length; k++) buf[p++] = b[k];
-      return p;
-    }
-    for (let shift = 24; shift >= 0; shift -= 8) {
-      const o = ((ip >>> shift) & 255) * 4;
-      const len = OCTETS[o];
-      buf[p++] = OCTETS[o + 1];
-      if (len > 1) buf[p++] = OCTETS[o + 2];
-      if (len > 2) buf[p++] = OCTETS[o + 3];
-      if (shift > 0) buf[p++] = 46;
-    }
-    return p;
-  };
-
-  const ipRoom = (ep: number) => (eps.isRange[ep] ? 15 : eps.ipBytes[ep].length);
-  const encodeAddresses = (s: number) => {
-    if (!objectEncoder) {
-      if (startedCount === started.length) started = grown(started, startedCount + 1);
-      started[startedCount++] = s;
-    }
-    if (ipRoom(sSrcEp[s]) + ipRoom(sDstEp[s]) + 15 > ADDR_STRIDE) {
-      sAddrLen[s] = -1;
-      if (!objectEncoder)
-        longAddresses.push({
-          slot: s,
-          text: `,${eps.ipText(sSrcEp[s], sSrcIp[s])},${eps.ipText(sDstEp[s], sDstIp[s])},${sSrcPort[s]},${sDstPort[s]},`,
-        });
-      return;
-    }
-    const buf = sAddr;
-    const base = s * ADDR_STRIDE;
-    let p = base;
-    buf[p++] = 44;
-    p = ipAt(buf, p, sSrcEp[s], sSrcIp[s]);
-    buf[p++] = 44;
-    p = ipAt(buf, p, sDstEp[s], sDstIp[s]);
-    buf[p++] = 44;
-    p = uintAt(buf, p, sSrcPort[s]);
-    buf[p++] = 44;
-    p = uintAt(buf, p, sDstPort[s]);
-    buf[p++] = 44;
-    sAddrLen[s] = p - base;
-  };
-
   /**
    * The minute for the record encoder: the definitions it has not had, the sessions started since
-   * the last pack (slots and address rows) and the minute's tuples, copied into one buffer.
+   * the last pack (slots, endpoints, addresses and ports) and the minute's tuples, copied into one
+   * buffer. The encoder writes each session's address text itself.
    */
   const buildPack = (m: number, minuteStartMs: number, blocks: EmittedBlock[]): MinutePack => {
     const nTouched = touched.length;
@@ -1085,16 +1017,23 @@ function* simulateMinutes(
     v.side.set(eSide.subarray(0, eCount));
     v.target.set(eTarget.subarray(0, eCount));
     v.st.set(eSt.subarray(0, eCount));
-    v.slots.set(started.subarray(0, startedCount));
-    const words = ADDR_STRIDE >> 2;
-    const rows = v.rows32;
     for (let i = 0; i < startedCount; i++) {
       const s = started[i];
-      v.lens[i] = sAddrLen[s];
-      const from = s * words;
-      const to = i * words;
-      for (let k = 0; k < words; k++) rows[to + k] = sAddr32[from + k];
+      v.slots[i] = s;
+      v.srcEp[i] = sSrcEp[s];
+      v.dstEp[i] = sDstEp[s];
+      v.srcIp[i] = sSrcIp[s];
+      v.dstIp[i] = sDstIp[s];
+      v.srcPort[i] = sSrcPort[s];
+      v.dstPort[i] = sDstPort[s];
     }
+    const endpoints: EndpointDef[] = [];
+    for (; endpointsSent < eps.list.length; endpointsSent++)
+      endpoints.push(
+        eps.isRange[endpointsSent]
+          ? { range: true, ip: '' }
+          : { range: false, ip: eps.list[endpointsSent].ip },
+      );
     for (let j = 0; j < nTouched; j++) {
       v.touched[j] = touched[j];
       v.first[j] = blocks[j].isFirst ? 1 : 0;
@@ -1107,14 +1046,13 @@ function* simulateMinutes(
       targets: newTargets,
       tupleCount: eCount,
       sessionCount: startedCount,
-      longAddresses,
+      endpoints,
       touchedCount: nTouched,
       buffer,
     };
     newSides = [];
     newGroups = [];
     newTargets = [];
-    longAddresses = [];
     startedCount = 0;
     return pack;
   };

@@ -26,6 +26,7 @@ import {
   type ByteWriter,
   type RecordTemplate,
 } from './blockwriter.js';
+import { numberToIpv4 } from './network.js';
 import { prngFor } from './prng.js';
 
 export const ST_B = 0;
@@ -48,6 +49,13 @@ export interface SideDef {
   direction: 'I' | 'O';
   allowed: boolean;
   encryption: string;
+}
+
+/** An endpoint of the traffic sources: a fixed address, or a prefix whose address is drawn per connection. */
+export interface EndpointDef {
+  range: boolean;
+  /** Fixed endpoints: the address text. */
+  ip: string;
 }
 
 export interface GroupDef {
@@ -77,10 +85,10 @@ export interface MinutePack {
   groups: GroupDef[];
   targets: TargetDef[];
   tupleCount: number;
-  /** Sessions started since the previous pack (their slots and address rows are in `buffer`). */
+  /** Sessions started since the previous pack (slots, endpoints, addresses, ports in `buffer`). */
   sessionCount: number;
-  /** `,src,dst,sport,dport,` of started sessions whose addresses do not fit `ADDR_STRIDE`. */
-  longAddresses: { slot: number; text: string }[];
+  /** Endpoints added since the previous pack (ids continue from the encoder's count). */
+  endpoints: EndpointDef[];
   /** Targets with tuples this minute, in first-tuple order, and whether it is their blob's first block. */
   touchedCount: number;
   buffer: ArrayBuffer;
@@ -113,12 +121,16 @@ export function packLayout(tuples: number, sessions: number, touched: number, bu
     sess: i32(tuples),
     side: i32(tuples),
     target: i32(tuples),
+    srcIp: f64(sessions),
+    dstIp: f64(sessions),
     slots: i32(sessions),
-    lens: i32(sessions),
+    srcEp: i32(sessions),
+    dstEp: i32(sessions),
+    srcPort: i32(sessions),
+    dstPort: i32(sessions),
     touched: i32(touched),
     st: u8(tuples),
     first: u8(touched),
-    rows: u8(sessions * ADDR_STRIDE),
   };
   const bytes = at;
   if (!buffer) return { bytes, views: null };
@@ -133,13 +145,16 @@ export function packLayout(tuples: number, sessions: number, touched: number, bu
       sess: new Int32Array(buffer, offsets.sess, tuples),
       side: new Int32Array(buffer, offsets.side, tuples),
       target: new Int32Array(buffer, offsets.target, tuples),
+      srcIp: new Float64Array(buffer, offsets.srcIp, sessions),
+      dstIp: new Float64Array(buffer, offsets.dstIp, sessions),
       slots: new Int32Array(buffer, offsets.slots, sessions),
-      lens: new Int32Array(buffer, offsets.lens, sessions),
+      srcEp: new Int32Array(buffer, offsets.srcEp, sessions),
+      dstEp: new Int32Array(buffer, offsets.dstEp, sessions),
+      srcPort: new Int32Array(buffer, offsets.srcPort, sessions),
+      dstPort: new Int32Array(buffer, offsets.dstPort, sessions),
       touched: new Int32Array(buffer, offsets.touched, touched),
       st: new Uint8Array(buffer, offsets.st, tuples),
       first: new Uint8Array(buffer, offsets.first, touched),
-      rows: new Uint8Array(buffer, offsets.rows, sessions * ADDR_STRIDE),
-      rows32: new Uint32Array(buffer, offsets.rows, (sessions * ADDR_STRIDE) >> 2),
     },
   };
 }
@@ -308,6 +323,17 @@ export function uintAt(buf: Uint8Array, p: number, n: number): number {
   return end;
 }
 
+/** ASCII digits of 0..255, 4 bytes each (length first). */
+const OCTETS = (() => {
+  const t = new Uint8Array(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    const s = String(i);
+    t[i * 4] = s.length;
+    for (let k = 0; k < s.length; k++) t[i * 4 + 1 + k] = s.charCodeAt(k);
+  }
+  return t;
+})();
+
 const CLOSE_GROUP = Buffer.from(']}', 'latin1');
 const CLOSE_GROUP_AND_ACL = Buffer.from(']}]}', 'latin1');
 const CLOSE_NSG_RULE = Buffer.from(']}]}', 'latin1');
@@ -460,7 +486,46 @@ export function createRecordEncoder(init: {
       if (sideGroup[id] >= 0) vnetRank[id] = rankOfGroup[sideGroup[id]];
   }
 
+  // The traffic sources' endpoints: drawn from a prefix (`epRange`), or fixed with their text.
+  let epRange = new Uint8Array(256);
+  const epText: string[] = [];
+  const epBytes: Buffer[] = [];
+  const defineEndpoints = (defs: EndpointDef[]) => {
+    for (const d of defs) {
+      const id = epText.length;
+      if (id >= epRange.length) {
+        const next = new Uint8Array(epRange.length * 2);
+        next.set(epRange);
+        epRange = next;
+      }
+      epRange[id] = d.range ? 1 : 0;
+      epText.push(d.ip);
+      epBytes.push(Buffer.from(d.ip, 'latin1'));
+    }
+  };
+  /** Writes `a.b.c.d` of endpoint `ep` (drawn address `ip` for prefixes) at `p`; returns the end. */
+  const ipAt = (buf: Buffer, p: number, ep: number, ip: number): number => {
+    if (epRange[ep] === 0) {
+      const b = epBytes[ep];
+      for (let k = 0; k < b.length; k++) buf[p++] = b[k];
+      return p;
+    }
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const o = ((ip >>> shift) & 255) * 4;
+      const len = OCTETS[o];
+      buf[p++] = OCTETS[o + 1];
+      if (len > 1) buf[p++] = OCTETS[o + 2];
+      if (len > 2) buf[p++] = OCTETS[o + 3];
+      if (shift > 0) buf[p++] = 46;
+    }
+    return p;
+  };
+  const ipRoom = (ep: number) => (epRange[ep] === 1 ? 15 : epBytes[ep].length);
+  const ipText = (ep: number, ip: number) => (epRange[ep] === 1 ? numberToIpv4(ip) : epText[ep]);
+
+  /** Each started session's `,src,dst,sport,dport,`, written once into its slot's row. */
   function adoptSessions(pack: MinutePack, v: PackViews): void {
+    defineEndpoints(pack.endpoints);
     const n = pack.sessionCount;
     for (let i = 0; i < n; i++) {
       const slot = v.slots[i];
@@ -473,11 +538,30 @@ export function createRecordEncoder(init: {
         addr = next;
         addr32 = new Uint32Array(addr.buffer, addr.byteOffset, addr.length >> 2);
       }
-      addrLen[slot] = v.lens[i];
-      if (v.lens[i] >= 0)
-        addr.set(v.rows.subarray(i * ADDR_STRIDE, (i + 1) * ADDR_STRIDE), slot * ADDR_STRIDE);
+      const srcEp = v.srcEp[i];
+      const dstEp = v.dstEp[i];
+      if (ipRoom(srcEp) + ipRoom(dstEp) + 15 > ADDR_STRIDE) {
+        addrLen[slot] = -1;
+        longAddr.set(
+          slot,
+          `,${ipText(srcEp, v.srcIp[i])},${ipText(dstEp, v.dstIp[i])},${v.srcPort[i]},${v.dstPort[i]},`,
+        );
+        continue;
+      }
+      const buf = addr;
+      const base = slot * ADDR_STRIDE;
+      let p = base;
+      buf[p++] = 44;
+      p = ipAt(buf, p, srcEp, v.srcIp[i]);
+      buf[p++] = 44;
+      p = ipAt(buf, p, dstEp, v.dstIp[i]);
+      buf[p++] = 44;
+      p = uintAt(buf, p, v.srcPort[i]);
+      buf[p++] = 44;
+      p = uintAt(buf, p, v.dstPort[i]);
+      buf[p++] = 44;
+      addrLen[slot] = p - base;
     }
-    for (const l of pack.longAddresses) longAddr.set(l.slot, l.text);
   }
 
   const writer: ByteWriter = createByteWriter(1 << 20);
