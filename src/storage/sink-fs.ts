@@ -26,8 +26,11 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
   const head = options.head;
   const tail = options.tail;
   const madeDirs = new Set<string>();
-  /** Blob names already checked to stay inside the root, by container (checked once, not per block). */
-  const checked = new Map<string, Set<string>>();
+  /**
+   * Blob names already checked to stay inside the root, by container, with their file paths
+   * (checked and joined once per blob, not per block or commit).
+   */
+  const checked = new Map<string, Map<string, string>>();
   /**
    * Open files of blobs being written, kept across commits (a blob grows every minute for an
    * hour). Capped so 10,000 NICs stay within file limits. Commits visit the blobs in the same
@@ -82,8 +85,8 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
       );
     }
     let names = checked.get(container);
-    if (!names) checked.set(container, (names = new Set()));
-    names.add(blobName);
+    if (!names) checked.set(container, (names = new Map()));
+    names.set(blobName, join(absRoot, container, blobName));
     staging.stage(container, blobName, block);
   }
   /** The commit being written (resolved when none). */
@@ -95,7 +98,7 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
   function takeStaged(summary: SinkCommitSummary): WriteJob[] {
     const jobs: WriteJob[] = [];
     for (const blob of staging.dirty()) {
-      const path = join(absRoot, blob.container, blob.blobName);
+      const path = checked.get(blob.container)!.get(blob.blobName)!;
       let dataBytes = 0;
       for (const b of blob.pending) dataBytes += b.length;
       const create = blob.committedBytes === 0;
@@ -213,10 +216,10 @@ export function createFolderSink(root: string, options: BlobSinkOptions): BlobSi
     forget(predicate) {
       staging.forget(predicate);
       for (const [container, names] of checked) {
-        for (const name of [...names]) {
+        for (const [name, path] of [...names]) {
           if (!predicate(container, name)) continue;
           names.delete(name);
-          closeFile(join(absRoot, container, name));
+          closeFile(path);
         }
       }
     },
