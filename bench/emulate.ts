@@ -198,9 +198,14 @@ async function run(
   };
 }
 
-// Warm both paths up (JIT) on a few minutes so neither pays the compilation in its timing.
-await run('fast', '3m');
-if (withBaseline) await run('json', '3m');
+/**
+ * Warm both paths up so neither pays V8's compilation in its timing. Fifteen minutes, not three:
+ * after three minutes most of the hot functions had not been optimised yet, and the first timed
+ * hour compiled ~2.4 s of code (`--trace-opt`) against ~0.75 s in later hours (each run's fresh
+ * closures are compiled again, so some compilation stays in every run, for both methods).
+ */
+await run('fast', '15m');
+if (withBaseline) await run('json', '15m');
 const mb = (n: number) => Math.round(n / 1024 / 1024);
 // A run's peak and what it was made of at that moment (MB).
 const peakNow = () => ({
