@@ -1181,6 +1181,7 @@ function* simulateMinutes(
     // One source at a time (each has its own PRNG, so the connection order is the same as
     // generating the whole minute first), so the batch holds one source's connections only.
     const orderRand = prngFor(seed, `order:${m}`);
+    const orderNext = () => orderRand.next();
     const keyed = cacheable && !straddlesRetirement;
     let connections = 0;
     for (let si = 0; si < sources.length; si++) {
@@ -1232,7 +1233,7 @@ function* simulateMinutes(
               kind: KIND_NAMES[kind],
               encryption: kind === KIND_ENCRYPTION_NOISE ? ENCRYPTION_NOISE_VALUE : undefined,
             },
-            orderRand.next,
+            orderNext,
             batch.startMs[r],
           );
           d = reduceDecision(fd, protocol, cached);

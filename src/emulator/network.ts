@@ -132,8 +132,13 @@ export function parsedPrefix(prefix: string): { start: number; size: number } | 
 
 /** One host address of a parsed prefix as a number (one `rand()` draw, as `addressInPrefix`). */
 export function addressNumberIn(p: { start: number; size: number }, rand: () => number): number {
-  if (p.size <= 2) return p.start + Math.floor(rand() * p.size);
-  return p.start + 1 + Math.floor(rand() * (p.size - 2));
+  return addressNumberAt(p, rand());
+}
+
+/** The host address of a parsed prefix for the uniform draw `u` in [0, 1). */
+export function addressNumberAt(p: { start: number; size: number }, u: number): number {
+  if (p.size <= 2) return p.start + Math.floor(u * p.size);
+  return p.start + 1 + Math.floor(u * (p.size - 2));
 }
 
 export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, startMs: number): EmuNetwork {
@@ -149,7 +154,10 @@ export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, star
     const idUpper = flowLogId(fl).toUpperCase();
     if (fl.scope === 'nsg') {
       const nsg = nsgByName.get(lower(fl.target));
-      if (!nsg) throw new ScenarioError(`NSG flow log "${fl.name}" targets unknown NSG "${fl.target}"`, { path: `${where}.target` });
+      if (!nsg)
+        throw new ScenarioError(`NSG flow log "${fl.name}" targets unknown NSG "${fl.target}"`, {
+          path: `${where}.target`,
+        });
       const createdMs = fl.createdAt ? Date.parse(fl.createdAt) : startMs;
       if (profile.nsgFlowLogCreationCutoff && createdMs >= Date.parse(profile.nsgFlowLogCreationCutoff)) {
         throw new ScenarioError(
@@ -171,16 +179,26 @@ export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, star
     let targetResourceId: string;
     if (fl.scope === 'vnet') {
       const v = vnetByName.get(lower(fl.target));
-      if (!v) throw new ScenarioError(`flow log "${fl.name}" targets unknown VNet "${fl.target}"`, { path: `${where}.target` });
+      if (!v)
+        throw new ScenarioError(`flow log "${fl.name}" targets unknown VNet "${fl.target}"`, {
+          path: `${where}.target`,
+        });
       targetResourceId = vnetId(v);
     } else if (fl.scope === 'subnet') {
       const [vn, sn] = fl.target.split('/');
       const v = vnetByName.get(lower(vn ?? ''));
-      if (!v || !sn) throw new ScenarioError(`flow log "${fl.name}" targets unknown subnet "${fl.target}" (use vnet/subnet)`, { path: `${where}.target` });
+      if (!v || !sn)
+        throw new ScenarioError(
+          `flow log "${fl.name}" targets unknown subnet "${fl.target}" (use vnet/subnet)`,
+          { path: `${where}.target` },
+        );
       targetResourceId = subnetId(v, sn);
     } else {
       const nic = scenario.nics.find((n) => lower(n.name) === lower(fl.target));
-      if (!nic) throw new ScenarioError(`flow log "${fl.name}" targets unknown NIC "${fl.target}"`, { path: `${where}.target` });
+      if (!nic)
+        throw new ScenarioError(`flow log "${fl.name}" targets unknown NIC "${fl.target}"`, {
+          path: `${where}.target`,
+        });
       targetResourceId = nicId(nic);
     }
     vnetLogs.push({
@@ -207,13 +225,19 @@ export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, star
     const byScope = (scope: string, target: string) =>
       vnetLogs.find((l) => l.fl.scope === scope && lower(l.fl.target) === lower(target))?.emu;
     return (
-      byScope('nic', nic.name) ?? byScope('subnet', `${vnet.name}/${nic.subnet}`) ?? byScope('vnet', vnet.name) ?? null
+      byScope('nic', nic.name) ??
+      byScope('subnet', `${vnet.name}/${nic.subnet}`) ??
+      byScope('vnet', vnet.name) ??
+      null
     );
   };
 
   const nics: EmuNic[] = scenario.nics.map((nic, idx) => {
     const vnet = vnetByName.get(lower(nic.vnet));
-    if (!vnet) throw new ScenarioError(`NIC "${nic.name}" is in unknown VNet "${nic.vnet}"`, { path: `nics[${idx}].vnet` });
+    if (!vnet)
+      throw new ScenarioError(`NIC "${nic.name}" is in unknown VNet "${nic.vnet}"`, {
+        path: `nics[${idx}].vnet`,
+      });
     const subnet = vnet.subnets.find((s) => lower(s.name) === lower(nic.subnet));
     const id = nicId(nic);
     return {
@@ -261,7 +285,12 @@ export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, star
     else if (pe) set = fixed(ref, { kind: 'privateEndpoint', ip: pe.ip, pe });
     else if (host) {
       const azure = host.kind === 'azurePublic';
-      const endpoints = host.addresses.map((a): Endpoint => ({ kind: 'external', ip: a.split('/')[0], label: host.name, azure }));
+      const endpoints = host.addresses.map((a): Endpoint => ({
+        kind: 'external',
+        ip: a.split('/')[0],
+        label: host.name,
+        azure,
+      }));
       set = {
         ref,
         first: endpoints[0],
@@ -273,12 +302,16 @@ export function buildNetwork(scenario: Scenario, profile: BehaviourProfile, star
             : { kind: 'external', ip: prefix, label: host.name, azure };
         },
       };
-    } else if (ipv4ToNumber(ref) !== undefined) set = fixed(ref, { kind: 'external', ip: ref, label: ref, azure: false });
-    else throw new ScenarioError(`unknown endpoint "${ref}" (expected a VM, NIC, private endpoint, external host or IP)`, { path: where });
+    } else if (ipv4ToNumber(ref) !== undefined)
+      set = fixed(ref, { kind: 'external', ip: ref, label: ref, azure: false });
+    else
+      throw new ScenarioError(
+        `unknown endpoint "${ref}" (expected a VM, NIC, private endpoint, external host or IP)`,
+        { path: where },
+      );
     resolveCache.set(ref, set);
     return set;
   };
 
   return { scenario, nics, nicByIp, peByIp, vnetFlowLogs: vnetLogs.map((l) => l.emu), nsgFlowLogs, resolve };
 }
-

@@ -50,15 +50,16 @@ function mix32(x: number): number {
  * value above 2^30 is a heap number, and every draw would allocate a new one. `u32` and `int` are
  * methods shared by every instance, so call sites see one function and V8 inlines the draw: as a
  * separate closure per instance they were called, not inlined, and each result above 2^30 (three
- * in four) came back as a new heap number (~45 MB per emulated hour at 1,000 NICs).
+ * in four) came back as a new heap number (~45 MB per emulated hour at 1,000 NICs). Pass the
+ * PRNG, not `rand.next`, to code that draws (a method taken off its object loses `this`).
  */
 class WeylPrng implements Prng {
   readonly state = new Uint32Array(1);
-  /** `next` as a function value: some callers hand it on (`addressNumberIn(prefix, rand.next)`). */
-  readonly next: () => number;
   constructor(seed: number) {
     this.state[0] = seed >>> 0;
-    this.next = () => this.u32() / 4294967296;
+  }
+  next(): number {
+    return this.u32() / 4294967296;
   }
   u32(): number {
     const state = this.state;

@@ -12,7 +12,7 @@
  */
 import type { Scenario } from '../model/index.js';
 import {
-  addressNumberIn,
+  addressNumberAt,
   numberToIpv4,
   parsedPrefix,
   type EmuNetwork,
@@ -249,7 +249,7 @@ interface Pick {
 }
 
 /** Picks from an `EndpointSet` with exactly the draws of `set.pick`, without objects. */
-function endpointPicker(set: EndpointSet, table: EndpointTable): (rand: () => number, out: Pick) => void {
+function endpointPicker(set: EndpointSet, table: EndpointTable): (rand: Prng, out: Pick) => void {
   const host = set.host;
   if (!host) {
     const id = table.fixedId(set.first);
@@ -265,10 +265,10 @@ function endpointPicker(set: EndpointSet, table: EndpointTable): (rand: () => nu
   );
   const prefixes = host.addresses.map((a) => (a.includes('/') ? parsedPrefix(a) : a));
   return (rand, out) => {
-    const i = Math.floor(rand() * ids.length);
+    const i = Math.floor(rand.next() * ids.length);
     out.id = ids[i];
     const p = prefixes[i];
-    out.ip = typeof p === 'string' ? 0 : addressNumberIn(p, rand);
+    out.ip = typeof p === 'string' ? 0 : addressNumberAt(p, rand.next());
   };
 }
 
@@ -345,8 +345,8 @@ export function buildConnectionSources(
         if (n === 0) return;
         rand.reseed(head, m);
         for (let k = 0; k < n; k++) {
-          from(rand.next, pickA);
-          to(rand.next, pickB);
+          from(rand, pickA);
+          to(rand, pickB);
           const srcPort =
             protocol === 1 ? 0 : p.sourcePorts ? pickPort(p.sourcePorts, rand) : ephemeral(rand);
           const dstPort = protocol === 1 ? 0 : pickPort(p.ports, rand);
@@ -369,7 +369,7 @@ export function buildConnectionSources(
       const i = rand.int(0, prefixes.length - 1);
       out.id = ids[i];
       const p = parsed[i];
-      out.ip = typeof p === 'string' ? 0 : addressNumberIn(p, rand.next);
+      out.ip = typeof p === 'string' ? 0 : addressNumberAt(p, rand.next());
     };
   };
   const perTarget = (
