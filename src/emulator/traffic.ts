@@ -70,7 +70,11 @@ export function pickPort(spec: readonly string[], rand: Prng): number {
     });
     parsedPorts.set(spec, ranges);
   }
-  const [lo, hi] = ranges[ranges.length === 1 ? 0 : rand.int(0, ranges.length - 1)];
+  // Indexed, not destructured: array destructuring runs the iterator protocol, an iterator and
+  // result objects per call on this per-connection path.
+  const range = ranges[ranges.length === 1 ? 0 : rand.int(0, ranges.length - 1)];
+  const lo = range[0];
+  const hi = range[1];
   return lo === hi ? lo : rand.int(lo, hi);
 }
 
