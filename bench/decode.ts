@@ -29,8 +29,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { collectGarbage } from './lib/quiet.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createBatchPool, createDecoder, decodeStream } from '../src/formats/index.js';
 import { generateNsgV2File, generateVnetFile, type GeneratedFile } from './lib/flowgen.js';
@@ -81,6 +80,12 @@ function bestOf(samples: Timing[]): Timing {
 }
 
 function measureOnce(fn: () => number): { timing: Timing; count: number } {
+  // A full garbage collection before each method's turn in a round, outside any timing: process
+  // CPU time counts V8's collector threads, so a method would otherwise pay for the garbage the one
+  // before it left (baseline A leaves a whole parsed document). V8 also ages code on every full
+  // collection and drops the compiled code of functions idle for a few of them, which the seconds
+  // spent in the other methods are; so each method runs once untimed right before its timed run,
+  // as it would in a process doing only that work.
   collectGarbage();
   fn();
   const c0 = process.cpuUsage();
@@ -90,17 +95,6 @@ function measureOnce(fn: () => number): { timing: Timing; count: number } {
   const c = process.cpuUsage(c0);
   return { timing: { wall, cpu: (c.user + c.system) / 1e6 }, count };
 }
-
-/**
- * A full garbage collection before each method's turn in a round, outside any timing: process
- * CPU time counts V8's collector threads, so a method would otherwise pay for the garbage the one
- * before it left (baseline A leaves a whole parsed document). V8 also ages code on every full
- * collection and drops the compiled code of functions idle for a few of them, which the seconds
- * spent in the other methods are; so each method runs once untimed right before its timed run,
- * as it would in a process doing only that work.
- */
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 
 const batchPool = createBatchPool();
 

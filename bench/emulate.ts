@@ -17,6 +17,7 @@ import {
   type EncoderName,
 } from '../src/emulator/index.js';
 import { createFolderSink } from '../src/storage/sink-fs.js';
+import { collectGarbage, flushFileWrites } from './lib/quiet.js';
 
 const args = process.argv.slice(2);
 
@@ -199,13 +200,14 @@ async function run(
 }
 
 /**
- * Warm both paths up so neither pays V8's compilation in its timing. Fifteen minutes, not three:
- * after three minutes most of the hot functions had not been optimised yet, and the first timed
- * hour compiled ~2.4 s of code (`--trace-opt`) against ~0.75 s in later hours (each run's fresh
- * closures are compiled again, so some compilation stays in every run, for both methods).
+ * Warm both paths up so neither pays V8's compilation in its timing: one untimed round of each
+ * (as bench:decode runs each method once untimed). A shorter warm-up left work behind: after a
+ * 15-minute one the first timed hour still compiled ~1.9 s of code (`--trace-opt`), later hours
+ * ~0.7 s (each run's fresh closures are compiled again, so some compilation stays in every run,
+ * for both methods).
  */
-await run('fast', '15m');
-if (withBaseline) await run('json', '15m');
+await run('fast');
+if (withBaseline) await run('json');
 const mb = (n: number) => Math.round(n / 1024 / 1024);
 // A run's peak and what it was made of at that moment (MB).
 const peakNow = () => ({
@@ -219,11 +221,18 @@ const fastRuns: RunResult[] = [];
 const baseRuns: RunResult[] = [];
 let fastPeak = { rss: 0, heap_used: 0, heap_total: 0, array_buffers: 0 };
 let basePeak: typeof fastPeak | null = null;
+/** Before each timed run: earlier runs' garbage collected and their files written out. */
+const quiet = () => {
+  collectGarbage();
+  flushFileWrites();
+};
 for (let round = 0; round < rounds; round++) {
+  quiet();
   peakRss = 0;
   fastRuns.push(await run('fast'));
   if (mb(peakRss) > fastPeak.rss) fastPeak = peakNow();
   if (withBaseline) {
+    quiet();
     peakRss = 0;
     baseRuns.push(await run('json'));
     if (mb(peakRss) > (basePeak?.rss ?? 0)) basePeak = peakNow();
