@@ -14,6 +14,7 @@ import {
 } from '../../src/emulator/index.js';
 import { loadScenario, type Scenario } from '../../src/model/index.js';
 import { createFolderSink } from '../../src/storage/sink-fs.js';
+import { spawnCli } from '../ingest/support/cli.js';
 import { readBlobs, runToFolder, seedLab, type Blob } from './support.js';
 
 const dirs: string[] = [];
@@ -108,5 +109,23 @@ describe('records encoded on a worker thread', () => {
     expect(summary.minutes).toBe(3);
     const after = await blobsOf(syntheticScenario(20, 1), { duration: '4m', encodeThread: 'worker' });
     expectSameBlobs(after, await blobsOf(syntheticScenario(20, 1), { duration: '4m', encodeThread: 'main' }));
+  });
+
+  it('are chosen with flowlens emulate --encode-thread (same blobs either way; a bad value is a usage error)', async () => {
+    const out = (name: string) => {
+      const dir = join(import.meta.dirname, '../../bench/data', `record-worker-cli-${name}-${process.pid}`);
+      dirs.push(dir);
+      return dir;
+    };
+    const args = ['emulate', '--synthetic-nics', '12', '--duration', '6m', '--no-progress', '--json'];
+    const worker = await spawnCli([...args, '--out', out('worker'), '--encode-thread', 'worker']).done;
+    const main = await spawnCli([...args, '--out', out('main'), '--encode-thread', 'main']).done;
+    expect(worker.code, worker.stderr).toBe(0);
+    expect(main.code, main.stderr).toBe(0);
+    expect(JSON.parse(worker.stdout).tuples).toBeGreaterThan(0);
+    expectSameBlobs(readBlobs(out('worker')), readBlobs(out('main')));
+    const bad = await spawnCli([...args, '--out', out('bad'), '--encode-thread', 'gpu']).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--encode-thread is auto, worker or main');
   });
 });

@@ -18,6 +18,7 @@ interface EmulateCliOptions {
   minuteMs?: number;
   syntheticNics?: number;
   commit?: 'minute' | 'batched';
+  encodeThread?: 'auto' | 'worker' | 'main';
   progress?: boolean;
   json?: boolean;
 }
@@ -31,22 +32,43 @@ export function register(program: Command): void {
     )
     .argument('[scenario]', 'scenario file (YAML or JSON); omit with --synthetic-nics')
     .option('--out <dir>', 'write blobs under this folder (<dir>/<container>/<blob name>)')
-    .option('--blob <target>', 'storage connection string, account SAS URL, or account URL (DefaultAzureCredential)')
+    .option(
+      '--blob <target>',
+      'storage connection string, account SAS URL, or account URL (DefaultAzureCredential)',
+    )
     .option('--start <iso>', 'start of simulated time, UTC (default: the profile default)')
     .option('--duration <d>', 'simulated duration, e.g. 20m, 1h, 2h30m', '1h')
     .option('--profile <name>', `behaviour profile: ${PROFILE_NAMES.join(' | ')}`, 'ga')
     .option('--seed <n>', 'random seed (same seed ⇒ byte-identical output)', parseIntegerOption('--seed'))
     .option('--realtime', 'commit each minute as wall-clock minutes pass, for live pipelines')
-    .option('--minute-ms <n>', 'length of a simulated minute with --realtime (tests)', parseIntegerOption('--minute-ms'))
-    .option('--synthetic-nics <n>', 'emulate a generated hub-and-spoke network with N NICs', parseIntegerOption('--synthetic-nics'))
+    .option(
+      '--minute-ms <n>',
+      'length of a simulated minute with --realtime (tests)',
+      parseIntegerOption('--minute-ms'),
+    )
+    .option(
+      '--synthetic-nics <n>',
+      'emulate a generated hub-and-spoke network with N NICs',
+      parseIntegerOption('--synthetic-nics'),
+    )
     .option('--commit <mode>', 'fast-forward commits: minute (as Azure) or batched (default for --out)')
+    .option(
+      '--encode-thread <where>',
+      'where records are written: auto (a worker thread for mid-sized runs), worker or main',
+      'auto',
+    )
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as JSON')
     .action(
       runAction(async (scenarioPath: string | undefined, opts: EmulateCliOptions) => {
-        if (!opts.out === !opts.blob) throw new UsageError('give exactly one of --out DIR or --blob CONNECTION_STRING_OR_SAS_URL');
-        if (!scenarioPath === !opts.syntheticNics) throw new UsageError('give a scenario file or --synthetic-nics N (not both)');
-        if (opts.commit && opts.commit !== 'minute' && opts.commit !== 'batched') throw new UsageError('--commit is minute or batched');
+        if (!opts.out === !opts.blob)
+          throw new UsageError('give exactly one of --out DIR or --blob CONNECTION_STRING_OR_SAS_URL');
+        if (!scenarioPath === !opts.syntheticNics)
+          throw new UsageError('give a scenario file or --synthetic-nics N (not both)');
+        if (opts.commit && opts.commit !== 'minute' && opts.commit !== 'batched')
+          throw new UsageError('--commit is minute or batched');
+        if (!['auto', 'worker', 'main'].includes(opts.encodeThread ?? 'auto'))
+          throw new UsageError('--encode-thread is auto, worker or main');
         let scenario: Scenario;
         let serviceTags: ServiceTagSet | undefined;
         if (scenarioPath) {
@@ -60,7 +82,10 @@ export function register(program: Command): void {
         const showBar = opts.progress !== false && process.stderr.isTTY && !opts.json;
         const bar = showBar
           ? new cliProgress.SingleBar(
-              { format: 'emulate [{bar}] {value}/{total} min | {tuples} tuples | {records} records', hideCursor: true },
+              {
+                format: 'emulate [{bar}] {value}/{total} min | {tuples} tuples | {records} records',
+                hideCursor: true,
+              },
               cliProgress.Presets.shades_classic,
             )
           : null;
@@ -77,12 +102,16 @@ export function register(program: Command): void {
             realtime: opts.realtime ?? false,
             minuteMs: opts.minuteMs,
             commit: opts.commit ?? (opts.out ? 'batched' : 'minute'),
+            encodeThread: opts.encodeThread,
           },
           {
             onMinute(m, s) {
               if (bar) {
                 if (!started) {
-                  bar.start(Math.ceil((parseDurationSeconds(opts.duration) ?? 60) / 60), 0, { tuples: 0, records: 0 });
+                  bar.start(Math.ceil((parseDurationSeconds(opts.duration) ?? 60) / 60), 0, {
+                    tuples: 0,
+                    records: 0,
+                  });
                   started = true;
                 }
                 bar.update(s.minutes, { tuples: s.tuples, records: s.records });
