@@ -17,7 +17,7 @@ import {
   type EncoderName,
 } from '../src/emulator/index.js';
 import { createFolderSink } from '../src/storage/sink-fs.js';
-import { collectGarbage, flushFileWrites } from './lib/quiet.js';
+import { collectGarbage, flushFileWrites, machineProbeMs } from './lib/quiet.js';
 
 const args = process.argv.slice(2);
 
@@ -222,17 +222,19 @@ const baseRuns: RunResult[] = [];
 let fastPeak = { rss: 0, heap_used: 0, heap_total: 0, array_buffers: 0 };
 let basePeak: typeof fastPeak | null = null;
 /** Before each timed run: earlier runs' garbage collected and their files written out. */
-const quiet = () => {
+const probes: { fast: number[]; baseline: number[] } = { fast: [], baseline: [] };
+const quiet = (method: 'fast' | 'baseline') => {
   collectGarbage();
   flushFileWrites();
+  probes[method].push(machineProbeMs());
 };
 for (let round = 0; round < rounds; round++) {
-  quiet();
+  quiet('fast');
   peakRss = 0;
   fastRuns.push(await run('fast'));
   if (mb(peakRss) > fastPeak.rss) fastPeak = peakNow();
   if (withBaseline) {
-    quiet();
+    quiet('baseline');
     peakRss = 0;
     baseRuns.push(await run('json'));
     if (mb(peakRss) > (basePeak?.rss ?? 0)) basePeak = peakNow();
@@ -275,6 +277,8 @@ const result = {
     fast: fastRuns.map((r) => Number(r.seconds.toFixed(3))),
     baseline: baseRuns.map((r) => Number(r.seconds.toFixed(3))),
   },
+  // A fixed JS loop timed right before each run (ms): ~21 normally on this VM, 33-37 in a slow phase.
+  round_machine_probe_ms: probes,
   // Highest peak of the fast runs and its make-up at that moment (MB): heap used/total, Buffers.
   fast_peak_mb: fastPeak,
   baseline_peak_mb: basePeak,
