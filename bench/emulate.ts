@@ -17,7 +17,7 @@ import {
   type EncoderName,
 } from '../src/emulator/index.js';
 import { createFolderSink } from '../src/storage/sink-fs.js';
-import { collectGarbage, flushFileWrites, machineProbeMs } from './lib/quiet.js';
+import { collectGarbage, machineProbeMs } from './lib/quiet.js';
 
 const args = process.argv.slice(2);
 
@@ -221,11 +221,13 @@ const fastRuns: RunResult[] = [];
 const baseRuns: RunResult[] = [];
 let fastPeak = { rss: 0, heap_used: 0, heap_total: 0, array_buffers: 0 };
 let basePeak: typeof fastPeak | null = null;
-/** Before each timed run: earlier runs' garbage collected and their files written out. */
+/**
+ * Before each timed run: earlier runs' garbage collected. (Not `sync`: flushing the earlier runs'
+ * files made the next runs ~35% slower on this VM, the host apparently still busy with the I/O.)
+ */
 const probes: { fast: number[]; baseline: number[] } = { fast: [], baseline: [] };
 const quiet = (method: 'fast' | 'baseline') => {
   collectGarbage();
-  flushFileWrites();
   probes[method].push(machineProbeMs());
 };
 for (let round = 0; round < rounds; round++) {
