@@ -289,10 +289,10 @@ export async function emulate(
 
 /**
  * `encodeThread: 'auto'`: small runs encode in the calling thread (a worker's start and its warm-up
- * cost more than it saves), and so do very large networks: their minutes are too big to overlap
- * with the file writes (see `overlap` below), so the run waits on the sink either way, while the
- * worker's buffers (a minute in flight each way, the pooled output) add to memory — at 10,000 NICs
- * 588 MB peak against 447 MB in one thread (bench:emulate, 2026-11-27).
+ * cost more than it saves), and so do very large networks, for memory: at 10,000 NICs the worker
+ * is faster (661 k against 388 k tuples/s) but the minutes in flight and its pooled output took the
+ * peak to 787 MB against 449 MB in one thread (bench:emulate, 2026-11-27), past the 500 MB the
+ * emulator is held to. `encodeThread: 'worker'` trades that memory for the speed.
  */
 const WORKER_MIN_NIC_MINUTES = 2000;
 const WORKER_MAX_NICS = 4000;
