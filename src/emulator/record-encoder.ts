@@ -652,15 +652,21 @@ export function createRecordEncoder(init: {
   /** Room one tuple may need. */
   const tupleRoom = (s: number) => (addrLen[s] < 0 ? 512 + longAddr.get(s)!.length : 256);
 
-  const writeVnetTuple = (w: ByteWriter, e: number, comma: boolean) => {
+  /** A tuple's `"time,src,dst,sport,dport,` (after a comma unless it is a group's first); returns the end. */
+  const tupleStart = (w: ByteWriter, e: number, comma: boolean, seconds: boolean): number => {
     const s = eSess[e];
     ensure(w, tupleRoom(s));
     const buf = w.buf;
     let p = w.pos;
     if (comma) buf[p++] = 44;
     buf[p++] = 34;
-    p = timestampAt(buf, p, tsSeconds ? Math.floor(eTs[e] / 1000) : eTs[e]);
-    p = addressesAt(buf, p, s);
+    p = timestampAt(buf, p, seconds ? Math.floor(eTs[e] / 1000) : eTs[e]);
+    return addressesAt(buf, p, s);
+  };
+
+  const writeVnetTuple = (w: ByteWriter, e: number, comma: boolean) => {
+    let p = tupleStart(w, e, comma, tsSeconds);
+    const buf = w.buf;
     const st = eSt[e];
     p = bytesAt(buf, p, vnetAfter[eSide[e] * 4 + st]);
     if (st === ST_C || st === ST_E) {
@@ -671,14 +677,8 @@ export function createRecordEncoder(init: {
   };
 
   const writeNsgTuple = (w: ByteWriter, e: number, v2: boolean, comma: boolean) => {
-    const s = eSess[e];
-    ensure(w, tupleRoom(s));
+    let p = tupleStart(w, e, comma, true);
     const buf = w.buf;
-    let p = w.pos;
-    if (comma) buf[p++] = 44;
-    buf[p++] = 34;
-    p = timestampAt(buf, p, Math.floor(eTs[e] / 1000));
-    p = addressesAt(buf, p, s);
     // NSG v2 has no D state: a denied attempt is `…,D,B,,,,`.
     const st = eSt[e];
     p = bytesAt(buf, p, nsgAfter[eSide[e] * 8 + (v2 ? 4 : 0) + st]);
