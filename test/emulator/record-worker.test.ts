@@ -13,7 +13,9 @@ import {
   type EmulateOptionsInput,
 } from '../../src/emulator/index.js';
 import { loadScenario, type Scenario } from '../../src/model/index.js';
+import { blobServiceFrom, createAzureBlobSink } from '../../src/storage/sink-azure.js';
 import { createFolderSink } from '../../src/storage/sink-fs.js';
+import { startAzurite } from '../support/azurite.js';
 import { spawnCli } from '../ingest/support/cli.js';
 import { readBlobs, runToFolder, seedLab, type Blob } from './support.js';
 
@@ -127,5 +129,32 @@ describe('records encoded on a worker thread', () => {
     const bad = await spawnCli([...args, '--out', out('bad'), '--encode-thread', 'gpu']).done;
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--encode-thread is auto, worker or main');
+  });
+
+  it('hand their blocks (views of shared memory) to the Azure sink: Azurite holds the same blobs as the folder', async () => {
+    const azurite = await startAzurite();
+    try {
+      const options = { profile: 'ga', start: '2025-01-06T00:55:00Z', duration: '8m', seed: 4 } as const;
+      const service = blobServiceFrom(azurite.connectionString);
+      const sink = createAzureBlobSink(service, FLOW_LOG_BLOB_FRAMING);
+      const summary = await emulate(syntheticScenario(16, 1), sink, { ...options, encodeThread: 'worker' });
+      await sink.close();
+      const expected = await blobsOf(syntheticScenario(16, 1), { ...options, encodeThread: 'main' });
+      const stored: Blob[] = [];
+      for (const container of [...new Set(expected.map((b) => b.container))]) {
+        const client = service.getContainerClient(container);
+        for await (const item of client.listBlobsFlat())
+          stored.push({
+            path: `${container}/${item.name}`,
+            container,
+            bytes: await client.getBlockBlobClient(item.name).downloadToBuffer(),
+          });
+      }
+      stored.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      expect(summary.records).toBeGreaterThan(100);
+      expectSameBlobs(stored, expected);
+    } finally {
+      await azurite.stop();
+    }
   });
 });
