@@ -9,8 +9,11 @@
  * The hot path has no object per connection, session or tuple: connections arrive as columns
  * (`ConnBatch`), sessions and tuples live in typed arrays (struct of arrays, slots reused),
  * decisions are cached per (source endpoint, destination endpoint, port class, protocol, kind)
- * and reduced to shared side templates, and each record is sorted by packed numeric keys and
- * written as bytes. Output is byte-identical to the per-object implementation it replaced.
+ * and reduced to shared side templates. Each minute then goes, as one pack of columns, to the
+ * record encoder (record-encoder.ts), which sorts each record's tuples by packed numeric keys and
+ * writes them as bytes: in this thread (`runMinutes`) or on a worker thread while the next minute
+ * is simulated (`runMinutesInWorker`). Output is byte-identical to the per-object implementation
+ * it replaced and to the `json` encoder.
  */
 import {
   buildNsgBlobPath,
@@ -73,8 +76,8 @@ export interface EngineOptions {
   profile: BehaviourProfile;
   seed: number;
   /**
-   * `fast` (default) and `bytes` (its older name): tuples written as bytes into reusable slabs
-   * from the session's pre-encoded addresses and the side's constant parts (no objects, no
+   * `fast` (default) and `bytes` (its older name): the record encoder writes tuples as bytes
+   * from each session's once-encoded addresses and the side's constant parts (no objects, no
    * strings per tuple); `formats`: record objects through `encodeBlock`; `json`: record objects
    * through `JSON.stringify` (the benchmark's baseline). All write the same bytes (tested); the
    * JSON shape (record prefixes, group headers) always comes from formats.
