@@ -53,7 +53,7 @@ import {
   packLayout,
   rankGroups,
   recordClock,
-  sortRecordTuples,
+  sortedRecordTime,
   STATE_CHARS,
   ST_B,
   ST_C,
@@ -132,8 +132,6 @@ interface Target {
   blobName: string;
   blocks: number;
   /** This minute's tuples (a slice of the order). */
-  count: number;
-  offset: number;
 }
 
 interface Group {
@@ -209,14 +207,9 @@ export function* runMinutes(net: EmuNetwork, judge: Judge, options: EngineOption
   for (const { result, pack } of simulateMinutes(net, judge, options, packBuffers)) {
     if (pack) {
       if (options.released) encoder.release(options.released.throughMinute, result.minute);
-      const t0 = timings ? performance.now() : 0;
-      const c0 = timings ? process.cpuUsage() : undefined;
+      const encodeTimed = startEncodeTiming(timings);
       const encoded = encoder.encode(pack);
-      if (timings) {
-        timings.encodeMs += performance.now() - t0;
-        const c = process.cpuUsage(c0);
-        timings.encodeCpuMs = (timings.encodeCpuMs ?? 0) + (c.user + c.system) / 1000;
-      }
+      encodeTimed?.();
       packBuffers.push(encoded.buffer);
       fillBlocks(result.blocks, encoded);
     }
@@ -270,6 +263,18 @@ export async function* runMinutesInWorker(
   } finally {
     worker.end();
   }
+}
+
+/** When `timings` is given: a function that adds the wall and process CPU time since this call. */
+function startEncodeTiming(timings: EngineOptions['timings']): (() => void) | null {
+  if (!timings) return null;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  return () => {
+    timings.encodeMs += performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    timings.encodeCpuMs = (timings.encodeCpuMs ?? 0) + (c.user + c.system) / 1000;
+  };
 }
 
 /** Fills a minute's blocks with the encoder's bytes. */
@@ -659,8 +664,6 @@ function* simulateMinutes(
         hourStartMs: -1,
         blobName: '',
         blocks: 0,
-        count: 0,
-        offset: 0,
       });
       targetIds.set(k, id);
     }
@@ -1066,15 +1069,15 @@ function* simulateMinutes(
   };
 
   /** The benchmark's baseline and the formats cross-check: the record as objects. */ /** The benchmark's baseline and the formats cross-check: the record as objects. */
-  const buildRecordObject = (t: Target, timeText: string): FlowLogRecord => {
-    const end = t.offset + t.count;
+  const buildRecordObject = (t: Target, off: number, n: number, timeText: string): FlowLogRecord => {
+    const end = off + n;
     const srcText = (s: number) => eps.ipText(sSrcEp[s], sSrcIp[s]);
     const dstText = (s: number) => eps.ipText(sDstEp[s], sDstIp[s]);
     if (t.kind === 'vnet') {
       const fl = t.vnetLog!;
       const flows: VnetFlowRecord['flowRecords']['flows'] = [];
       let lastAcl = -1;
-      for (let i = t.offset; i < end; i++) {
+      for (let i = off; i < end; i++) {
         const e = order[i];
         const tpl = sideTpls[eSide[e]];
         const g = groups[tpl.group];
@@ -1121,7 +1124,7 @@ function* simulateMinutes(
     }
     const fl = t.nsgLog!;
     const rules: NsgFlowRecord['properties']['flows'] = [];
-    for (let i = t.offset; i < end; i++) {
+    for (let i = off; i < end; i++) {
       const e = order[i];
       const tpl = sideTpls[eSide[e]];
       let r = rules[rules.length - 1];
@@ -1340,34 +1343,36 @@ function* simulateMinutes(
     }
     const pack = objectEncoder ? null : buildPack(m, minuteStartMs, blocks);
     if (objectEncoder) {
-      const t0 = timings ? performance.now() : 0;
-      const c0 = timings ? process.cpuUsage() : undefined;
+      const encodeTimed = startEncodeTiming(timings);
       if (order.length < eCount) order = resized(order, eCap);
       orderByTarget(eTarget, eCount, touched, touched.length, tCount, tOffset, order);
       if (!groupsRanked) rankSides();
       const clock = recordClock(seed, m, minuteStartMs);
       for (let j = 0; j < touched.length; j++) {
-        const t = targets[touched[j]];
-        t.offset = tOffset[touched[j]];
-        t.count = tCount[touched[j]];
-        let maxTs = 0;
-        const end = t.offset + t.count;
-        for (let i = t.offset; i < end; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
-        const timeText = clock(maxTs);
+        const id = touched[j];
+        const t = targets[id];
         const rankBySide = t.kind === 'vnet' ? tplVnetRank : tplNsgRank;
-        sortRecordTuples(order, t.offset, t.count, rankBySide, eSide, eTs, minuteStartMs, sortScratch);
-        const record = buildRecordObject(t, timeText);
+        const off = tOffset[id];
+        const n = tCount[id];
+        const timeText = sortedRecordTime(
+          clock,
+          order,
+          off,
+          n,
+          rankBySide,
+          eSide,
+          eTs,
+          minuteStartMs,
+          sortScratch,
+        );
+        const record = buildRecordObject(t, off, n, timeText);
         if (encoder === 'formats') blocks[j].bytes = Buffer.from(encodeBlock(record, blocks[j].isFirst));
         else {
           const json = JSON.stringify(record);
           blocks[j].bytes = Buffer.from(blocks[j].isFirst ? json : ',' + json, 'utf8');
         }
       }
-      if (timings) {
-        timings.encodeMs += performance.now() - t0;
-        const c = process.cpuUsage(c0);
-        timings.encodeCpuMs = (timings.encodeCpuMs ?? 0) + (c.user + c.system) / 1000;
-      }
+      encodeTimed?.();
     }
     // Sessions that ended this minute are reused from the next one (their tuples are written).
     for (let k = 0; k < releaseCount; k++) {

@@ -277,7 +277,7 @@ export async function emulate(
   await finishCommit();
   if (overlap) {
     // The last batch is written as the others were: on the thread pool, all blobs at once.
-    startCommit(Number.MAX_SAFE_INTEGER);
+    startCommit(summary.minutes - 1);
     await finishCommit();
   } else {
     await sink.commit();

@@ -4,9 +4,9 @@
  * (flow log, NIC), as bytes. It keeps its own copy of what the blocks are made of — side templates,
  * VNet groups, record templates, each session's pre-encoded addresses — which the engine sends as
  * definitions in the pack of the minute that first needs them. Because nothing is shared with the
- * engine's state, the same encoder runs in the engine's thread (`emulateMinutes`) or in a worker
- * thread (`emulate`, see record-worker.ts and `createWorkerEncoder`), where it writes minute m
- * while the engine simulates minute m + 1; both write the same bytes.
+ * engine's state, the same encoder runs in the engine's thread (`runMinutes`) or in a worker
+ * thread (`runMinutesInWorker`, record-worker.ts), where it writes minute m while the engine
+ * simulates minute m + 1; both write the same bytes.
  */
 import type { NsgFlowRecord, VnetFlowRecord } from '../formats/index.js';
 import {
@@ -94,7 +94,7 @@ export interface MinutePack {
   buffer: ArrayBuffer;
 }
 
-/** Column views of a pack's buffer; `packLayout(0, 0, 0).bytes` is the header size (none). */
+/** The bytes a pack's numbers take, and with `buffer` the column views over it (8-byte aligned). */
 export function packLayout(tuples: number, sessions: number, touched: number, buffer?: ArrayBuffer) {
   let at = 0;
   const f64 = (n: number) => {
@@ -176,7 +176,7 @@ export interface EncodedMinute {
   encodeMs: number;
 }
 
-/** Record times, VNet group ranks and the tuple order: what the object encoders share with this one. */
+// Record times, VNet group ranks and tuple order: shared with the engine's object encoders.
 
 /** `2023-09-01T00:00:59.1234567Z`: Azure's 7 fractional digits, the last four from the PRNG. */
 export function recordTimeText(ms: number, extra4: number): string {
@@ -292,6 +292,28 @@ export function sortRecordTuples(
   const slice = Array.from(order.subarray(off, off + n));
   slice.sort((a, b) => rankBySide[eSide[a]] - rankBySide[eSide[b]] || eTs[a] - eTs[b] || a - b);
   for (let k = 0; k < n; k++) order[off + k] = slice[k];
+}
+
+/**
+ * The steps every encoder takes per record before writing it: its time (after its last tuple, see
+ * `recordClock`) and its tuples (`order[off .. off + n)`) sorted.
+ */
+export function sortedRecordTime(
+  clock: (maxTupleMs: number) => string,
+  order: Int32Array,
+  off: number,
+  n: number,
+  rankBySide: Int32Array,
+  eSide: Int32Array,
+  eTs: Float64Array,
+  minuteStartMs: number,
+  scratch: SortScratch,
+): string {
+  let maxTs = 0;
+  for (let i = off; i < off + n; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
+  const timeText = clock(maxTs);
+  sortRecordTuples(order, off, n, rankBySide, eSide, eTs, minuteStartMs, scratch);
+  return timeText;
 }
 
 /** Short constant texts of tuples as bytes, shared (a handful of distinct values per run). */
@@ -564,7 +586,8 @@ export function createRecordEncoder(init: {
     }
   }
 
-  const writer: ByteWriter = createByteWriter(1 << 20);
+  // Copies mode writes into the handed-over buffer of each minute instead of this first slab.
+  const writer: ByteWriter = createByteWriter(copies ? 0 : 1 << 20);
 
   // ---- the tuple writers (the pack being encoded) ----
   let eSess: Int32Array = new Int32Array(0);
@@ -810,15 +833,14 @@ export function createRecordEncoder(init: {
         const id = touched[j];
         const off = tOffset[id];
         const count = tCount[id];
-        let maxTs = 0;
-        for (let i = off; i < off + count; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
-        const timeText = clock(maxTs);
         const t = targets[id];
-        sortRecordTuples(
+        const rankBySide = t.vnet ? vnetRank : nsgRank;
+        const timeText = sortedRecordTime(
+          clock,
           order,
           off,
           count,
-          t.vnet ? vnetRank : nsgRank,
+          rankBySide,
           eSide,
           eTs,
           pack.minuteStartMs,
