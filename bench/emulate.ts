@@ -284,7 +284,7 @@ const result = {
     fast: fastRuns.map((r) => Number(r.seconds.toFixed(3))),
     baseline: baseRuns.map((r) => Number(r.seconds.toFixed(3))),
   },
-  // A fixed JS loop timed right before each run (ms): ~21 normally on this VM, 33-37 in a slow phase.
+  // A fixed JS loop timed right before each run (ms; see machineProbeMs): higher = a slower phase.
   round_machine_probe_ms: probes,
   // Highest peak of the fast runs and its make-up at that moment (MB): heap used/total, Buffers.
   fast_peak_mb: fastPeak,

@@ -9,12 +9,19 @@ setFlagsFromString('--expose-gc');
 export const collectGarbage = runInNewContext('gc') as () => void;
 
 const probe = new Float64Array(1 << 16);
+let probeWarm = false;
 /**
- * Milliseconds of a fixed piece of JS work (~21 ms on this project's VM in its normal phases,
- * 33-37 ms in its slow ones): printed with each timed run, so a reader sees which runs fell into
- * a slow phase of the machine.
+ * Milliseconds of a fixed piece of JS work, printed with each timed run so a reader sees which runs
+ * fell into a slow phase of the machine. Compare within one benchmark's output: on this project's
+ * VM it read ~21 ms in a process of its own in the normal phases and 33-37 in the slow ones, but
+ * 37-40 and 60-72 inside bench:emulate's process (2026-11-27).
  */
 export function machineProbeMs(): number {
+  if (!probeWarm) {
+    // Optimised before the first measurement.
+    for (let i = 0; i < 5; i++) probeOnce();
+    probeWarm = true;
+  }
   probeOnce();
   return probeOnce();
 }
@@ -30,5 +37,3 @@ function probeOnce(): number {
   if (Number.isNaN(s)) probe.fill(0);
   return Number((performance.now() - t0).toFixed(1));
 }
-// Warmed up (optimised) before any measurement.
-for (let i = 0; i < 5; i++) probeOnce();
