@@ -247,8 +247,13 @@ export interface SortScratch {
   idx: Int32Array;
 }
 
-/** Orders a record's tuples (`order[off .. off + n)`): group or rule rank, then time, then emission order. */
-export function sortRecordTuples(
+/**
+ * The steps every encoder takes per record before writing it: its time (after its last tuple, see
+ * `recordClock`), returned, and its tuples (`order[off .. off + n)`) sorted by group or rule rank,
+ * then time, then emission order.
+ */
+export function sortedRecordTime(
+  clock: (maxTupleMs: number) => string,
   order: Int32Array,
   off: number,
   n: number,
@@ -257,8 +262,11 @@ export function sortRecordTuples(
   eTs: Float64Array,
   minuteStartMs: number,
   scratch: SortScratch,
-): void {
-  if (n < 2) return;
+): string {
+  let maxTs = 0;
+  for (let i = off; i < off + n; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
+  const timeText = clock(maxTs);
+  if (n < 2) return timeText;
   if (scratch.keys.length < n) scratch.keys = new Float64Array(n * 2);
   let packed = n <= 1 << 20;
   const keysAll = scratch.keys;
@@ -287,32 +295,11 @@ export function sortRecordTuples(
     const idx = scratch.idx;
     for (let k = 0; k < n; k++) idx[k] = order[off + k];
     for (let k = 0; k < n; k++) order[off + k] = idx[keys[k] % 1048576];
-    return;
+    return timeText;
   }
   const slice = Array.from(order.subarray(off, off + n));
   slice.sort((a, b) => rankBySide[eSide[a]] - rankBySide[eSide[b]] || eTs[a] - eTs[b] || a - b);
   for (let k = 0; k < n; k++) order[off + k] = slice[k];
-}
-
-/**
- * The steps every encoder takes per record before writing it: its time (after its last tuple, see
- * `recordClock`) and its tuples (`order[off .. off + n)`) sorted.
- */
-export function sortedRecordTime(
-  clock: (maxTupleMs: number) => string,
-  order: Int32Array,
-  off: number,
-  n: number,
-  rankBySide: Int32Array,
-  eSide: Int32Array,
-  eTs: Float64Array,
-  minuteStartMs: number,
-  scratch: SortScratch,
-): string {
-  let maxTs = 0;
-  for (let i = off; i < off + n; i++) if (eTs[order[i]] > maxTs) maxTs = eTs[order[i]];
-  const timeText = clock(maxTs);
-  sortRecordTuples(order, off, n, rankBySide, eSide, eTs, minuteStartMs, scratch);
   return timeText;
 }
 
