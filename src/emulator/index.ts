@@ -12,7 +12,7 @@ import type { Scenario, ServiceTagSet } from '../model/index.js';
 import { compilePolicy } from '../policy/index.js';
 import type { BlobSink } from '../storage/sink.js';
 import { emulateOptionsSchema, type EmulateOptions, type EmulateOptionsInput } from './config.js';
-import { runMinutes, runMinutesInWorker, type MinuteResult } from './engine.js';
+import { runMinutes, runMinutesInWorker, type EmittedBlock, type MinuteResult } from './engine.js';
 import { buildNetwork, type EmuNetwork } from './network.js';
 import { policyJudge } from './policy-judge.js';
 import { PROFILES, type BehaviourProfile, type ProfileName } from './profiles.js';
@@ -235,14 +235,7 @@ export async function emulate(
     }
     currentHour = hour;
     const bytesBefore = summary.bytes;
-    for (const b of minute.blocks) {
-      if (b.isFirst) summary.blobs++;
-      sink.stage(b.container, b.blobName, b.bytes);
-      summary.records++;
-      if (b.kind === 'vnet') summary.vnetRecords++;
-      else summary.nsgRecords++;
-      summary.bytes += b.bytes.length;
-    }
+    stageBlocks(sink, minute.blocks, summary);
     summary.tuples += minute.tuples;
     summary.connections += minute.connections;
     summary.minutes++;
@@ -285,6 +278,21 @@ export async function emulate(
   }
   summary.elapsedMs = Date.now() - t0;
   return summary;
+}
+
+/**
+ * Stages a minute's blocks and counts them. A function of its own, called once per minute: V8
+ * optimises this hot loop alone instead of all of `emulate` (~90 ms of compiler time per run).
+ */
+function stageBlocks(sink: BlobSink, blocks: readonly EmittedBlock[], summary: EmulateSummary): void {
+  for (const b of blocks) {
+    if (b.isFirst) summary.blobs++;
+    sink.stage(b.container, b.blobName, b.bytes);
+    summary.records++;
+    if (b.kind === 'vnet') summary.vnetRecords++;
+    else summary.nsgRecords++;
+    summary.bytes += b.bytes.length;
+  }
 }
 
 /**
