@@ -1,15 +1,24 @@
 /**
- * bench:emulate — emulate N synthetic NICs for one hour into a folder (bench/data/), with the fast
+ * bench:emulate — emulate N synthetic NICs for one hour into a folder (`--out`, see below), with the fast
  * byte writer, then again with the baseline (the same records built as objects and written with
  * JSON.stringify). Prints tuples/s for both, the ratio and the peak RSS.
  * Usage: npm run bench:emulate -- [--nics 1000] [--duration 1h] [--rounds 3] [--no-baseline] [--no-heap-cap]
+ *        [--out DIR] [--encode-thread auto|worker|main]
  *        [--fixed-mmap-threshold]
  *        [--max-pending-mb 16] [--json]
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants as fsConstants,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   emulate,
   FLOW_LOG_BLOB_FRAMING,
@@ -93,18 +102,83 @@ function mainThreadCpuSeconds(): number {
 }
 
 /**
- * Every run writes into a folder of its own, and all are removed once the timing is over. Removing
- * one run's output before the next made the next run's `mkdir`s and file creations slow: on an ext4
- * file system without a journal (this machine's), the inode allocator skips inodes freed in the last
- * 60-300 s, reading their inode-table blocks one by one, so each of a run's ~2,150 new folders and
- * files scanned past the ~2,150 just freed (perf: `find_inode_bit` / `recently_deleted` under
- * `ext4_mkdir` and `ext4_create`). That cost the fast run ~1 s of CPU on the thread pool,
- * contending with the emulation for the 2 cores; a user writing to a new folder does not pay it.
- * Bench runs started within ~5 minutes of an earlier one still pay it for the earlier removal.
+ * Where the blobs go. Every run writes the same blobs (same scenario and seed; the baseline's bytes
+ * equal the fast writer's) into one folder, `<out>/flowlens-bench-emulate-<nics>`, rewriting the
+ * previous run's files in place. `--out DIR` picks `<out>`; by default it is `/dev/shm` (memory-backed
+ * tmpfs) where that exists, else `bench/data`. The reason is this VM's disk file system, whose costs
+ * were landing on whichever run happened to be next rather than on the run that caused them:
+ * - New files: its ext4 has no journal, so the inode allocator skips inodes freed in the last few
+ *   minutes, reading their inode-table blocks one by one; a run creating ~2,150 folders and files
+ *   after any removal of earlier output spent 0.5-1.4 s of thread-pool CPU in `ext4_mkdir` and
+ *   `ext4_create` (perf: `find_inode_bit`, `recently_deleted`).
+ * - Rewritten files: ext4 starts the write-back of a file truncated and rewritten when it is closed
+ *   (`auto_da_alloc`): ~90-120 ms at the end of every run, in the sink's `close`.
+ * - Either way the kernel later writes 159 MB per run back to the disk in the background, during
+ *   later runs.
+ * On tmpfs none of these apply: a run costs the page copies (thread pool ~0.2 s) and a 5 ms close.
+ * The JSON names the folder and its file system (`out_dir`, `out_fs`); BENCHMARKS.md has both. A
+ * folder under `bench/data` is kept between invocations (removing it would make the next
+ * invocation's first run pay the inode scans); elsewhere it is removed at exit. A second invocation
+ * running at the same time uses a folder of its own, found through the lock file's process id.
  */
-const runsDir = join(import.meta.dirname, 'data', `emulate-${process.pid}`);
-let runCount = 0;
-process.on('exit', () => rmSync(runsDir, { recursive: true, force: true }));
+const outRoot = resolve(arg('--out', defaultOutRoot()));
+const keepOutput = outRoot === resolve(import.meta.dirname, 'data');
+const runsDir = takeOutputFolder(join(outRoot, `flowlens-bench-emulate-${nics}`));
+const outFs = fileSystemOf(outRoot);
+function defaultOutRoot(): string {
+  try {
+    accessSync('/dev/shm', fsConstants.W_OK);
+    if (statSync('/dev/shm').isDirectory()) return '/dev/shm';
+  } catch {
+    // No memory-backed folder: the repository's bench data folder.
+  }
+  return join(import.meta.dirname, 'data');
+}
+/** The type of the file system holding `path` (Linux: the longest mount point above it). */
+function fileSystemOf(path: string): string {
+  try {
+    let best = { at: '', type: 'unknown' };
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const [, at, type] = line.split(' ');
+      if (at && (path === at || path.startsWith(at === '/' ? '/' : `${at}/`)) && at.length > best.at.length)
+        best = { at, type };
+    }
+    return best.type;
+  } catch {
+    return 'unknown';
+  }
+}
+function takeOutputFolder(dir: string): string {
+  const lock = `${dir}.lock`;
+  mkdirSync(dirname(dir), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      process.on('exit', () => {
+        if (!keepOutput) rmSync(dir, { recursive: true, force: true });
+        rmSync(lock, { force: true });
+      });
+      return dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(lock, 'utf8'));
+      if (processAlive(holder)) break;
+      rmSync(lock, { force: true }); // left by a run that was killed
+    }
+  }
+  const own = `${dir}-${process.pid}`;
+  process.on('exit', () => rmSync(own, { recursive: true, force: true }));
+  return own;
+}
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 let peakRss = 0;
 /** What made up memory when the peak was reached (heap, Buffers/typed arrays outside it). */
@@ -138,9 +212,8 @@ async function run(
   records: number;
   bytes: number;
 }> {
-  const dir = join(runsDir, `run-${++runCount}-${encoder}`);
   const scenario = syntheticScenario(nics, 1);
-  const folder = createFolderSink(dir, FLOW_LOG_BLOB_FRAMING);
+  const folder = createFolderSink(runsDir, FLOW_LOG_BLOB_FRAMING);
   // Time spent in the folder sink's commits (writing files), to tell it apart from emulation.
   // Background commits count only while the emulator waits for them (or queues their writes).
   let sinkMs = 0;
@@ -184,7 +257,6 @@ async function run(
   // without it the four runs of one bench would hold them all at once.
   await folder.close();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  // CPU read before the folder is removed (removing 1,000 files is not part of the run).
   const cpu = process.cpuUsage(c0);
   const mainCpuSeconds = mainThreadCpuSeconds() - m0;
   return {
@@ -269,6 +341,8 @@ const result = {
   heap_flags: HEAP_FLAGS.join(' '),
   malloc_mmap_threshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null,
   max_pending_mb: maxPendingMb ?? 16,
+  out_dir: runsDir,
+  out_fs: outFs,
   nics,
   duration,
   tuples: fast.tuples,
