@@ -1161,7 +1161,9 @@ function* simulateMinutes(
     };
   };
 
-  let dueKeys = new Float64Array(1024);
+  let dueOffsets = new Int32Array(1024);
+  /** Per millisecond of the minute: where its due events start in `sequence` (counting sort). */
+  const msStarts = new Int32Array(60_001);
   let lastHour = -1;
   for (let m = 0; m < durationMinutes; m++) {
     const minuteStartMs = startMs + m * 60_000;
@@ -1276,17 +1278,22 @@ function* simulateMinutes(
       // The minute's scheduled events, then the ends of connections started in it.
       const eventAt = (k: number) => (k < due.n ? due.items[k] : pendingNow.items[k - due.n]);
       const tsOf = (v: number) => ((v & 3) === ST_C ? sNextC[v >>> 2] : sEnd[v >>> 2]);
-      dueKeys = grown(dueKeys, nDue);
+      dueOffsets = grown(dueOffsets, nDue);
       sequence = grown(sequence, nDue);
-      let packed = nDue < 2 ** 32;
-      for (let k = 0; k < nDue && packed; k++) {
+      let whole = true;
+      for (let k = 0; k < nDue && whole; k++) {
         const off = tsOf(eventAt(k)) - minuteStartMs;
-        if (!(off >= 0 && off < 60_000) || !Number.isInteger(off)) packed = false;
-        else dueKeys[k] = off * 4294967296 + k;
+        if (!(off >= 0 && off < 60_000) || !Number.isInteger(off)) whole = false;
+        else dueOffsets[k] = off;
       }
-      if (packed) {
-        const keys = dueKeys.subarray(0, nDue).sort();
-        for (let k = 0; k < nDue; k++) sequence[k] = eventAt(keys[k] % 4294967296);
+      if (whole) {
+        // Whole milliseconds into the minute: a counting sort, stable (events of one millisecond
+        // keep their order). A minute at 1,000 NICs has ~7,000: 0.04 ms, against 0.5 ms sorting
+        // packed float keys (~30 ms per emulated hour).
+        msStarts.fill(0);
+        for (let k = 0; k < nDue; k++) msStarts[dueOffsets[k] + 1]++;
+        for (let ms = 1; ms <= 60_000; ms++) msStarts[ms] += msStarts[ms - 1];
+        for (let k = 0; k < nDue; k++) sequence[msStarts[dueOffsets[k]]++] = eventAt(k);
       } else {
         const all = Array.from({ length: nDue }, (_, k) => eventAt(k));
         all.sort((a, b) => tsOf(a) - tsOf(b));
