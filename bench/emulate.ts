@@ -14,6 +14,7 @@ import {
   mkdirSync,
   readFileSync,
   rmSync,
+  statfsSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -21,6 +22,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
   emulate,
+  emulateOptionsSchema,
   FLOW_LOG_BLOB_FRAMING,
   syntheticScenario,
   type EncoderName,
@@ -125,10 +127,17 @@ const outRoot = resolve(arg('--out', defaultOutRoot()));
 const keepOutput = outRoot === resolve(import.meta.dirname, 'data');
 const runsDir = takeOutputFolder(join(outRoot, `flowlens-bench-emulate-${nics}`));
 const outFs = fileSystemOf(outRoot);
+/**
+ * `/dev/shm` when it is a writable folder with room for twice the output (~160 KB per NIC-hour;
+ * containers often mount a 64 MB one), else `bench/data`.
+ */
 function defaultOutRoot(): string {
+  const minutes = emulateOptionsSchema.parse({ duration }).duration;
+  const needBytes = 2 * nics * (minutes / 60) * 160 * 1024;
   try {
     accessSync('/dev/shm', fsConstants.W_OK);
-    if (statSync('/dev/shm').isDirectory()) return '/dev/shm';
+    const room = statfsSync('/dev/shm');
+    if (statSync('/dev/shm').isDirectory() && room.bavail * room.bsize >= needBytes) return '/dev/shm';
   } catch {
     // No memory-backed folder: the repository's bench data folder.
   }
