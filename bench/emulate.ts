@@ -123,7 +123,7 @@ function mainThreadCpuSeconds(): number {
  * invocation's first run pay the inode scans); elsewhere it is removed at exit. A second invocation
  * running at the same time uses a folder of its own, found through the lock file's process id.
  */
-const outRoot = resolve(arg('--out', defaultOutRoot()));
+const outRoot = resolve(args.includes('--out') ? arg('--out', '') : defaultOutRoot());
 const keepOutput = outRoot === resolve(import.meta.dirname, 'data');
 const runsDir = takeOutputFolder(join(outRoot, `flowlens-bench-emulate-${nics}`));
 const outFs = fileSystemOf(outRoot);
