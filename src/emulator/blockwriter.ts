@@ -228,27 +228,6 @@ export function putByte(w: ByteWriter, c: number): void {
   w.buf[w.pos++] = c;
 }
 
-/** Writes a non-negative integer (up to 2^53) in decimal. */
-export function putUint(w: ByteWriter, n: number): void {
-  ensure(w, 16);
-  const buf = w.buf;
-  if (n < 10) {
-    buf[w.pos++] = 48 + n;
-    return;
-  }
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  let p = w.pos + digits;
-  w.pos += digits;
-  let x = n;
-  while (x >= 10) {
-    const q = Math.floor(x / 10);
-    buf[--p] = 48 + (x - q * 10);
-    x = q;
-  }
-  buf[p - 1] = 48 + x;
-}
-
 /** The block written since the last call, as a view of the slab. */
 export function takeBytes(w: ByteWriter): Buffer {
   const out = w.buf.subarray(w.start, w.pos);

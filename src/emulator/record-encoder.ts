@@ -36,7 +36,7 @@ export const ST_D = 3;
 export const STATE_CHARS = ['B', 'C', 'E', 'D'] as const;
 
 /** Bytes of `,src,dst,sport,dport,` kept per session (IPv4 always fits; longer ones go as text). */
-export const ADDR_STRIDE = 48;
+const ADDR_STRIDE = 48;
 
 /** What a side template is made of (the engine's `SideTpl`, without its routing). */
 export interface SideDef {
@@ -305,7 +305,7 @@ export function sortedRecordTime(
 
 /** Short constant texts of tuples as bytes, shared (a handful of distinct values per run). */
 const constantTexts = new Map<string, Buffer>();
-export function constantBytes(text: string): Buffer {
+function constantBytes(text: string): Buffer {
   let b = constantTexts.get(text);
   if (b === undefined) {
     b = Buffer.from(text, 'latin1');
@@ -315,7 +315,7 @@ export function constantBytes(text: string): Buffer {
 }
 
 /** Writes a non-negative integer below 1e15 in decimal at `p`; returns the end. */
-export function uintAt(buf: Uint8Array, p: number, n: number): number {
+function uintAt(buf: Uint8Array, p: number, n: number): number {
   if (n < 10) {
     buf[p] = 48 + n;
     return p + 1;
