@@ -142,24 +142,6 @@ interface Group {
 }
 
 /**
- * What one NIC side of a decided flow writes, shared by every connection with that decision:
- * the targets, the sort keys and the constant bytes of its tuples.
- */
-interface SideTpl {
-  vnetTarget: number;
-  vnetStates: number;
-  group: number;
-  nsgTarget: number;
-  nsgV2: boolean;
-  nsgRule: string;
-  nsgRuleOrder: number;
-  allowed: boolean;
-  protocol: number;
-  direction: 'I' | 'O';
-  encryption: string;
-}
-
-/**
  * A decision reduced to side templates, stored as `DECIDED_STRIDE` int32s in one column store
  * (no object and no arrays per decision: at 10,000 NICs the cache holds ~90k decisions, which as
  * nested Maps, objects and arrays were ~40 MB of the live heap): flags, then the first two allowed
@@ -391,7 +373,8 @@ function* simulateMinutes(
   let groupsRanked = true;
   const aclOrder = new Map<string, number>();
   const nsgRuleOrder = new Map<string, number>();
-  const sideTpls: SideTpl[] = [];
+  /** Side templates: what one NIC side of a decided flow writes (its routing is in the `tpl*` columns). */
+  const sideTpls: SideDef[] = [];
   // What `collect` reads of each side template, as columns (compact: no object per lookup).
   let tplVnetTarget = new Int32Array(256);
   let tplVnetStates = new Int32Array(256);
@@ -692,17 +675,14 @@ function* simulateMinutes(
       if (r === undefined) nsgRuleOrder.set(d.nsgRule, (ruleOrder = nsgRuleOrder.size));
       else ruleOrder = r;
     }
-    const tpl: SideTpl = {
-      vnetTarget: vnet ? targetFor('vnet', d.nic, vnet) : -1,
-      vnetStates: d.vnetStates,
+    const vnetTarget = vnet ? targetFor('vnet', d.nic, vnet) : -1;
+    const tpl: SideDef = {
       group: d.vnetStates ? groupFor(d.aclId, d.rule) : -1,
-      nsgTarget: nsg ? targetFor('nsg', d.nic, nsg) : -1,
-      nsgV2: nsg ? nsg.version === 2 : false,
       nsgRule: d.nsgRule ?? '',
       nsgRuleOrder: ruleOrder,
-      allowed: d.allowed,
       protocol,
       direction: d.direction,
+      allowed: d.allowed,
       encryption: d.encryption,
     };
     const id = sideTpls.length;
@@ -715,21 +695,13 @@ function* simulateMinutes(
     tplNsgRank = grown(tplNsgRank, id + 1);
     // A new group leaves the groups unranked (all sides are ranked again before sorting).
     tplVnetRank[id] = tpl.group >= 0 && tpl.group < groupRank.length ? groupRank[tpl.group] : 0;
-    tplNsgRank[id] = tpl.nsgRuleOrder;
-    tplVnetTarget[id] = tpl.vnetTarget;
-    tplVnetStates[id] = tpl.vnetStates;
-    tplNsgTarget[id] = tpl.nsgTarget;
-    tplNsgV2[id] = tpl.nsgV2 ? 1 : 0;
-    if (!objectEncoder)
-      newSides.push({
-        group: tpl.group,
-        nsgRule: tpl.nsgRule,
-        nsgRuleOrder: tpl.nsgRuleOrder,
-        protocol,
-        direction: d.direction,
-        allowed: d.allowed,
-        encryption: d.encryption,
-      });
+    tplNsgRank[id] = ruleOrder;
+    tplVnetTarget[id] = vnetTarget;
+    tplVnetStates[id] = d.vnetStates;
+    tplNsgTarget[id] = nsg ? targetFor('nsg', d.nic, nsg) : -1;
+    tplNsgV2[id] = nsg?.version === 2 ? 1 : 0;
+    // The record encoder gets the same definition (it never changes once made).
+    if (!objectEncoder) newSides.push(tpl);
     rememberTpl(id, -found - 1);
     return id;
   };

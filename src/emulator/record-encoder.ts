@@ -38,7 +38,7 @@ export const STATE_CHARS = ['B', 'C', 'E', 'D'] as const;
 /** Bytes of `,src,dst,sport,dport,` kept per session (IPv4 always fits; longer ones go as text). */
 const ADDR_STRIDE = 48;
 
-/** What a side template is made of (the engine's `SideTpl`, without its routing). */
+/** What a side template is made of: what one NIC side of a decided flow writes, without its routing. */
 export interface SideDef {
   /** VNet group (-1: the side writes no VNet tuples). */
   group: number;
