@@ -67,6 +67,7 @@ import {
   type SortScratch,
   type TargetDef,
 } from './record-encoder.js';
+import { grown, resized } from './columns.js';
 
 export type EncoderName = 'fast' | 'bytes' | 'formats' | 'json';
 
@@ -157,23 +158,6 @@ const DF_PROTOCOL_RECORDED = 1;
 const DF_DELIVERED = 2;
 
 export { recordTimeText } from './record-encoder.js';
-
-/** Growable typed-array columns. */
-function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
-  if (need <= a.length) return a;
-  let cap = a.length * 2;
-  while (cap < need) cap *= 2;
-  const next = new (a.constructor as new (n: number) => T)(cap);
-  next.set(a);
-  return next;
-}
-
-/** A copy of a typed-array column with exactly `n` slots (`n` >= its length). */
-function resized<T extends Int32Array | Float64Array | Uint8Array>(a: T, n: number): T {
-  const next = new (a.constructor as new (n: number) => T)(n);
-  next.set(a);
-  return next;
-}
 
 /**
  * Runs the emulation minute by minute, encoding each minute's records in this thread. Same

@@ -26,6 +26,7 @@ import {
   type ByteWriter,
   type RecordTemplate,
 } from './blockwriter.js';
+import { grown } from './columns.js';
 import { numberToIpv4 } from './network.js';
 import { prngFor } from './prng.js';
 
@@ -438,13 +439,6 @@ export function createRecordEncoder(init: {
   let order: Int32Array = new Int32Array(4096);
   const scratch: SortScratch = { keys: new Float64Array(1024), idx: new Int32Array(1024) };
 
-  const grownI32 = (a: Int32Array, need: number): Int32Array => {
-    if (need <= a.length) return a;
-    const next = new Int32Array(Math.max(need, a.length * 2));
-    next.set(a);
-    return next;
-  };
-
   function define(pack: MinutePack): void {
     for (const g of pack.groups) {
       let ah = aclHeaders.get(g.aclId);
@@ -465,13 +459,13 @@ export function createRecordEncoder(init: {
         nsgHeaders: t.kind === 'nsg' ? new Map() : null,
       });
     }
-    tCount = grownI32(tCount, targets.length);
-    tOffset = grownI32(tOffset, targets.length);
+    tCount = grown(tCount, targets.length);
+    tOffset = grown(tOffset, targets.length);
     for (const d of pack.sides) {
       const id = sideCount++;
-      sideGroup = grownI32(sideGroup, sideCount);
-      vnetRank = grownI32(vnetRank, sideCount);
-      nsgRank = grownI32(nsgRank, sideCount);
+      sideGroup = grown(sideGroup, sideCount);
+      vnetRank = grown(vnetRank, sideCount);
+      nsgRank = grown(nsgRank, sideCount);
       sideGroup[id] = d.group;
       nsgRank[id] = d.nsgRuleOrder;
       sideNsgRule[id] = d.nsgRule;
@@ -502,11 +496,7 @@ export function createRecordEncoder(init: {
   const defineEndpoints = (defs: EndpointDef[]) => {
     for (const d of defs) {
       const id = epText.length;
-      if (id >= epRange.length) {
-        const next = new Uint8Array(epRange.length * 2);
-        next.set(epRange);
-        epRange = next;
-      }
+      epRange = grown(epRange, id + 1);
       epRange[id] = d.range ? 1 : 0;
       epText.push(d.ip);
       epBytes.push(Buffer.from(d.ip, 'latin1'));
@@ -541,7 +531,7 @@ export function createRecordEncoder(init: {
       if (slot >= addrLen.length) {
         let cap = addrLen.length * 2;
         while (cap <= slot) cap *= 2;
-        addrLen = grownI32(addrLen, cap);
+        addrLen = grown(addrLen, cap);
         const next = Buffer.alloc(cap * ADDR_STRIDE);
         next.set(addr);
         addr = next;

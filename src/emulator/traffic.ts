@@ -20,6 +20,7 @@ import {
   type Endpoint,
   type EndpointSet,
 } from './network.js';
+import { resized, type Column } from './columns.js';
 import { labelHeadState, reseedablePrng, type Prng } from './prng.js';
 import { ENCRYPTION_NOISE_VALUE, type FlowKind } from './recorder.js';
 
@@ -209,11 +210,7 @@ export function createConnBatch(capacity = 1024): ConnBatch {
 function addRow(b: ConnBatch): number {
   if (b.n === b.source.length) {
     const cap = b.n * 2;
-    const grow = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
-      const next = new (a.constructor as new (n: number) => T)(cap);
-      next.set(a);
-      return next;
-    };
+    const grow = <T extends Column>(a: T): T => resized(a, cap);
     b.source = grow(b.source);
     b.srcEp = grow(b.srcEp);
     b.dstEp = grow(b.dstEp);
