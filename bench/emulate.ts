@@ -26,6 +26,7 @@ import {
   FLOW_LOG_BLOB_FRAMING,
   syntheticScenario,
   type EncoderName,
+  type EncodeThread,
 } from '../src/emulator/index.js';
 import { createFolderSink } from '../src/storage/sink-fs.js';
 import { collectGarbage, machineProbeMs } from './lib/quiet.js';
@@ -87,7 +88,7 @@ const withBaseline = !args.includes('--no-baseline');
  */
 const rounds = Math.max(1, Number(arg('--rounds', '3')));
 /** `--encode-thread auto|worker|main`: where the fast writer encodes records (default: as `flowlens emulate`). */
-const encodeThread = arg('--encode-thread', 'auto') as 'auto' | 'worker' | 'main';
+const encodeThread = arg('--encode-thread', 'auto') as EncodeThread;
 
 /**
  * CPU seconds of the main thread alone (Linux; NaN elsewhere). The folder sink writes batches on

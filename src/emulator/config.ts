@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { parseDurationSeconds } from '../model/index.js';
 import { PROFILE_NAMES } from './profiles.js';
 
+/** Where the fast encoder's records are written (`encodeThread`). */
+export const ENCODE_THREADS = ['auto', 'worker', 'main'] as const;
+export type EncodeThread = (typeof ENCODE_THREADS)[number];
+
 export const emulateOptionsSchema = z.object({
   /** Start of simulated time (ISO 8601, UTC). Default: the profile's `defaultStart`. */
   start: z.string().datetime({ offset: true }).optional(),
@@ -46,7 +50,7 @@ export const emulateOptionsSchema = z.object({
    * 2,000 NIC-minutes on networks of up to 4,000 NICs, else the calling thread (see
    * `encodesInWorker`). The bytes are the same either way.
    */
-  encodeThread: z.enum(['auto', 'worker', 'main']).default('auto'),
+  encodeThread: z.enum(ENCODE_THREADS).default('auto'),
 });
 
 export type EmulateOptionsInput = z.input<typeof emulateOptionsSchema>;

@@ -20,7 +20,13 @@ import { recordersFor as recordersForWith, type RecordersReport, type FlowKind }
 import type { Judge } from './verdict.js';
 
 export * from './profiles.js';
-export { emulateOptionsSchema, type EmulateOptions, type EmulateOptionsInput } from './config.js';
+export {
+  emulateOptionsSchema,
+  ENCODE_THREADS,
+  type EmulateOptions,
+  type EmulateOptionsInput,
+  type EncodeThread,
+} from './config.js';
 export {
   runMinutes,
   runMinutesInWorker,

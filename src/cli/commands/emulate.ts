@@ -1,7 +1,14 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { UsageError } from '../../errors.js';
-import { emulate, FLOW_LOG_BLOB_FRAMING, syntheticScenario, PROFILE_NAMES } from '../../emulator/index.js';
+import {
+  emulate,
+  ENCODE_THREADS,
+  FLOW_LOG_BLOB_FRAMING,
+  syntheticScenario,
+  PROFILE_NAMES,
+  type EncodeThread,
+} from '../../emulator/index.js';
 import { loadScenario, parseDurationSeconds, type Scenario, type ServiceTagSet } from '../../model/index.js';
 import { blobServiceFrom, createAzureBlobSink } from '../../storage/sink-azure.js';
 import { createFolderSink } from '../../storage/sink-fs.js';
@@ -18,7 +25,7 @@ interface EmulateCliOptions {
   minuteMs?: number;
   syntheticNics?: number;
   commit?: 'minute' | 'batched';
-  encodeThread?: 'auto' | 'worker' | 'main';
+  encodeThread?: EncodeThread;
   progress?: boolean;
   json?: boolean;
 }
@@ -67,7 +74,7 @@ export function register(program: Command): void {
           throw new UsageError('give a scenario file or --synthetic-nics N (not both)');
         if (opts.commit && opts.commit !== 'minute' && opts.commit !== 'batched')
           throw new UsageError('--commit is minute or batched');
-        if (!['auto', 'worker', 'main'].includes(opts.encodeThread ?? 'auto'))
+        if (!ENCODE_THREADS.includes(opts.encodeThread ?? 'auto'))
           throw new UsageError('--encode-thread is auto, worker or main');
         let scenario: Scenario;
         let serviceTags: ServiceTagSet | undefined;
