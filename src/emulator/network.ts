@@ -111,7 +111,7 @@ const prefixCache = new Map<string, { start: number; size: number } | string>();
 export function addressInPrefix(prefix: string, rand: () => number): string {
   const parsed = parsedPrefix(prefix);
   if (typeof parsed === 'string') return parsed;
-  return numberToIpv4(addressNumberIn(parsed, rand));
+  return numberToIpv4(addressNumberAt(parsed, rand()));
 }
 
 /** A prefix as `{start, size}`, or the text itself when it is not an IPv4 CIDR (used as is). */
@@ -130,12 +130,7 @@ export function parsedPrefix(prefix: string): { start: number; size: number } | 
   return parsed;
 }
 
-/** One host address of a parsed prefix as a number (one `rand()` draw, as `addressInPrefix`). */
-export function addressNumberIn(p: { start: number; size: number }, rand: () => number): number {
-  return addressNumberAt(p, rand());
-}
-
-/** The host address of a parsed prefix for the uniform draw `u` in [0, 1). */
+/** The host address of a parsed prefix for the uniform draw `u` in [0, 1) (one draw per address). */
 export function addressNumberAt(p: { start: number; size: number }, u: number): number {
   if (p.size <= 2) return p.start + Math.floor(u * p.size);
   return p.start + 1 + Math.floor(u * (p.size - 2));
